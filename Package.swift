@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layout (see docs/ARCHITECTURE.md):
+//   C shims, one per C library:  CFuse, CCurl, CCrypto
+//   Domain libraries (no FUSE):  LoRAFormats, Hashing, S3, Catalog, LoRAFSCore
+//   The one FUSE binding:        FUSEAdapter
+//   The command:                 lorafs
+let package = Package(
+    name: "lorafs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lorafs", targets: ["lorafs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: C libraries (module map + a small header of typed wrappers each)
+        .systemLibrary(name: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // MARK: Domain libraries
+        .target(name: "LoRAFormats"),
+        .target(name: "Hashing", dependencies: ["CCrypto"]),
+        .target(name: "S3", dependencies: [
+            "CCurl", "Hashing",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Catalog", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "LoRAFSCore", dependencies: [
+            "LoRAFormats", "Hashing", "S3", "Catalog",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: The FUSE binding
+        .target(name: "FUSEAdapter", dependencies: [
+            "CFuse", "LoRAFSCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: The command
+        .executableTarget(name: "lorafs", dependencies: [
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats"]),
+    ]
+)

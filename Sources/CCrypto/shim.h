@@ -1,0 +1,6 @@
+#ifndef LORAFS_CCRYPTO_SHIM_H
+#define LORAFS_CCRYPTO_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#endif
