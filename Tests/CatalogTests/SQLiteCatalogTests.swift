@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Catalog
+
+private func record(_ name: String, key: String? = nil, size: Int64 = 10) -> LoRARecord {
+    LoRARecord(name: name, objectKey: key ?? "workspaces/t/loras/\(name)", size: size,
+               sha256: String(repeating: "a", count: 64), uploadedAt: 1_700_000_000.5, kind: "safetensors")
+}
+
+@Test func anEmptyCatalogListsNothing() throws {
+    let catalog = try SQLiteCatalog()
+    #expect(try catalog.allLoRAs().isEmpty)
+}
+
+@Test func upsertReturnsTheRowItReplaces() throws {
+    let catalog = try SQLiteCatalog()
+    #expect(try catalog.upsert(record("a.safetensors", key: "k1")) == nil)
+    let replaced = try catalog.upsert(record("a.safetensors", key: "k2", size: 99))
+    #expect(replaced?.objectKey == "k1")
+    #expect(try catalog.lora(named: "a.safetensors")?.size == 99)
+    #expect(try catalog.allLoRAs().count == 1)
+}
+
+@Test func renameKeepsTheObjectKeyAndReplacesTheTarget() throws {
+    let catalog = try SQLiteCatalog()
+    try catalog.upsert(record("a.safetensors", key: "ka"))
+    try catalog.upsert(record("b.safetensors", key: "kb"))
+    let replaced = try catalog.rename(from: "a.safetensors", to: "b.safetensors")
+    #expect(replaced?.objectKey == "kb")
+    let rows = try catalog.allLoRAs()
+    #expect(rows.map(\.name) == ["b.safetensors"])
+    #expect(rows.first?.objectKey == "ka")
+}
+
+@Test func renamingAMissingRowFails() throws {
+    let catalog = try SQLiteCatalog()
+    #expect(throws: CatalogError.notFound("x.ckpt")) { try catalog.rename(from: "x.ckpt", to: "y.ckpt") }
+}
+
+@Test func theCatalogSurvivesReopening() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("catalog.sqlite").path
+    do {
+        let catalog = try SQLiteCatalog(path: path)
+        try catalog.upsert(record("keep.safetensors"))
+        try catalog.upsert(record("gone.safetensors"))
+        #expect(try catalog.delete(named: "gone.safetensors") != nil)
+    }
+    let reopened = try SQLiteCatalog(path: path)
+    #expect(try reopened.allLoRAs() == [record("keep.safetensors")])
+}
