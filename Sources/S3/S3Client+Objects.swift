@@ -1,0 +1,84 @@
+import Foundation
+import Hashing
+
+extension S3Client {
+    /// Uploads a whole object in one request (up to 5 GiB; use multipart above a few dozen MiB).
+    ///
+    /// - Parameters:
+    ///   - metadata: user metadata, sent as `x-amz-meta-*`; printable ASCII only.
+    ///   - contentSHA256: the body's raw SHA-256 (32 bytes) if the caller has it; otherwise it is computed.
+    ///     It signs the payload and goes in `x-amz-checksum-sha256`, so the server refuses a corrupted body
+    ///     (`BadDigest`).
+    ///   - ifNoneMatch: send `If-None-Match: *`: fail with 412 `PreconditionFailed` if the key exists.
+    /// - Returns: the new object's ETag, without quotes.
+    @discardableResult
+    public func putObject(
+        key: String, body: UnsafeRawBufferPointer, metadata: [String: String] = [:],
+        contentSHA256: [UInt8]? = nil, ifNoneMatch: Bool = false
+    ) throws(S3Error) -> String {
+        let digest = contentSHA256 ?? Digest.sha256(body)
+        guard digest.count == SHA256Hasher.digestByteCount else {
+            throw S3Error(code: "InvalidArgument", message: "contentSHA256 must be 32 bytes", operation: "PutObject", key: key)
+        }
+        var operation = S3Operation(name: "PutObject", method: "PUT", key: key)
+        operation.payloadHash = digest.hexString
+        operation.headers = [("x-amz-checksum-sha256", digest.base64String)]
+        if ifNoneMatch { operation.headers.append(("if-none-match", "*")) }
+        operation.headers += try metadataHeaders(metadata, key: key, operation: operation.name)
+        let response = try send(operation, body: body)
+        return unquotedETag(response.header("etag") ?? "")
+    }
+
+    /// Uploads a whole object from an array; see ``putObject(key:body:metadata:contentSHA256:ifNoneMatch:)-(_,UnsafeRawBufferPointer,_,_,_)``.
+    @discardableResult
+    public func putObject(
+        key: String, body: [UInt8], metadata: [String: String] = [:], contentSHA256: [UInt8]? = nil,
+        ifNoneMatch: Bool = false
+    ) throws(S3Error) -> String {
+        try withBytes(body) { bytes throws(S3Error) in
+            try putObject(key: key, body: bytes, metadata: metadata, contentSHA256: contentSHA256, ifNoneMatch: ifNoneMatch)
+        }
+    }
+
+    /// Reads an object, or the bytes `range` of it (end exclusive). A range past the end of the object
+    /// gives the bytes that exist; a range starting past the end fails with 416 `InvalidRange`.
+    public func getObject(key: String, range: Range<UInt64>? = nil) throws(S3Error) -> [UInt8] {
+        var operation = S3Operation(name: "GetObject", method: "GET", key: key)
+        operation.responseLimit = Int.max
+        if let range {
+            guard !range.isEmpty else { return [] }
+            operation.headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
+            operation.responseLimit = Int(clamping: range.count)
+            operation.expectedResponseSize = Int(clamping: range.count)
+        }
+        let response = try send(operation)
+        if range != nil && response.status == 200 && range?.lowerBound != 0 {
+            throw S3Error(status: 200, message: "server ignored the Range header", operation: "GetObject", key: key)
+        }
+        return response.body
+    }
+
+    /// Size, ETag, date and user metadata of an object; nil if there is no such key.
+    public func headObject(key: String) throws(S3Error) -> ObjectInfo? {
+        var operation = S3Operation(name: "HeadObject", method: "HEAD", key: key)
+        operation.acceptedStatuses = [404]
+        let response = try send(operation)
+        guard response.status != 404 else { return nil }
+        var metadata: [String: String] = [:]
+        for (name, value) in response.headers where name.hasPrefix("x-amz-meta-") {
+            metadata[String(name.dropFirst("x-amz-meta-".count))] = value
+        }
+        return ObjectInfo(
+            size: response.header("content-length").flatMap { UInt64($0) } ?? 0,
+            etag: unquotedETag(response.header("etag") ?? ""),
+            lastModified: response.header("last-modified").flatMap(UTCTime.parseHTTPDate),
+            metadata: metadata, contentType: response.header("content-type"))
+    }
+
+    /// Deletes an object. Deleting a missing key succeeds.
+    public func deleteObject(key: String) throws(S3Error) {
+        var operation = S3Operation(name: "DeleteObject", method: "DELETE", key: key)
+        operation.acceptedStatuses = [404]
+        _ = try send(operation)
+    }
+}
