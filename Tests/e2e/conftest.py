@@ -269,7 +269,8 @@ class Mount:
         return sorted(n for n in os.listdir(self.p("")) if not n.startswith("."))
 
     def listing_all(self) -> list[str]:
-        return sorted(os.listdir(self.p("")))
+        """Every name at the root, hidden ones included, except the `.lorafs` control folder."""
+        return sorted(n for n in os.listdir(self.p("")) if n != ".lorafs")
 
     def errors(self) -> list[str]:
         try:
