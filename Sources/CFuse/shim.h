@@ -21,4 +21,27 @@ static inline long lorafs_utime_omit(void) { return UTIME_OMIT; }
 /// RENAME_* flags (from <linux/fs.h>), missing from Swift's Glibc module.
 static inline unsigned int lorafs_rename_noreplace(void) { return 1u << 0; }
 static inline unsigned int lorafs_rename_exchange(void) { return 1u << 1; }
+
+/// `fuse_new` is a macro over versioned symbols: one typed entry point.
+static inline struct fuse *lorafs_fuse_new(struct fuse_args *args, const struct fuse_operations *ops, void *data) {
+    return fuse_new(args, ops, sizeof(struct fuse_operations), data);
+}
+
+/// Runs the multi-threaded loop with up to `max_threads` workers, so a long
+/// flush (an upload finishing) never stalls `ls` behind it.
+static inline int lorafs_fuse_loop_mt(struct fuse *f, unsigned int max_threads, unsigned int max_idle) {
+    struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+    if (cfg == NULL) return -1;
+    fuse_loop_cfg_set_max_threads(cfg, max_threads);
+    fuse_loop_cfg_set_idle_threads(cfg, max_idle);
+    fuse_loop_cfg_set_clone_fd(cfg, 0);
+    int rc = fuse_loop_mt(f, cfg);
+    fuse_loop_cfg_destroy(cfg);
+    return rc;
+}
+
+/// The capability bit for O_TRUNC handled by `open` (a macro in fuse_common.h).
+static inline unsigned int lorafs_cap_atomic_o_trunc(void) { return FUSE_CAP_ATOMIC_O_TRUNC; }
+static inline unsigned int lorafs_fallocate_keep_size(void) { return 0x01; /* FALLOC_FL_KEEP_SIZE */ }
 #endif
+

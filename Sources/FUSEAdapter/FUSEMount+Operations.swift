@@ -1,0 +1,213 @@
+import CFuse
+import Foundation
+import Glibc
+import LoRAFSCore
+
+/// The callback table. Each entry is a thin shim: decode C arguments, call the
+/// filesystem, encode the answer.
+extension FUSEMount {
+    static func operations() -> fuse_operations {
+        var ops = fuse_operations()
+        ops.`init` = { conn, config in
+            if let config {
+                config.pointee.hard_remove = 1  // no .fuse_hidden* files for unlinked open files
+                config.pointee.entry_timeout = 1
+                config.pointee.attr_timeout = 1
+                config.pointee.negative_timeout = 0
+                config.pointee.use_ino = 0
+                config.pointee.nullpath_ok = 0
+            }
+            if let conn { conn.pointee.want |= lorafs_cap_atomic_o_trunc() }
+            return fuse_get_context()!.pointee.private_data
+        }
+        ops.destroy = { _ in FUSEMount.current().filesystem.shutdown() }
+        ops.getattr = { path, st, fi in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                let attributes = try mount.filesystem.attributes(path: String(cString: path!), handle: fi.map { $0.pointee.fh })
+                mount.fill(st!, attributes)
+            }
+        }
+        ops.readdir = { path, buffer, filler, _, _, _ in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                let entries = try mount.filesystem.list(path: String(cString: path!))
+                var st = stat()
+                _ = filler!(buffer, ".", nil, 0, fuse_fill_dir_flags(rawValue: 0))
+                _ = filler!(buffer, "..", nil, 0, fuse_fill_dir_flags(rawValue: 0))
+                for entry in entries {
+                    mount.fill(&st, entry.attributes)
+                    if filler!(buffer, entry.name, &st, 0, fuse_fill_dir_flags(rawValue: 0)) != 0 { break }
+                }
+            }
+        }
+        ops.create = { path, _, fi in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                fi!.pointee.fh = try mount.filesystem.create(path: String(cString: path!))
+            }
+        }
+        ops.open = { path, fi in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                let flags = fi!.pointee.flags
+                let mode = WorkspaceFilesystem.OpenMode(write: flags & O_ACCMODE != O_RDONLY, truncate: flags & O_TRUNC != 0)
+                let name = String(cString: path!)
+                fi!.pointee.fh = try mount.filesystem.open(path: name, mode: mode)
+                if try mount.filesystem.attributes(path: name).isVirtual { fi!.pointee.direct_io = 1 }
+            }
+        }
+        ops.read = { _, buffer, size, offset, fi in
+            let mount = FUSEMount.current()
+            return mount.replyCount {
+                try mount.filesystem.read(handle: fi!.pointee.fh, offset: UInt64(offset),
+                                          into: UnsafeMutableRawBufferPointer(start: buffer, count: size))
+            }
+        }
+        ops.write = { _, buffer, size, offset, fi in
+            let mount = FUSEMount.current()
+            return mount.replyCount {
+                try mount.filesystem.write(handle: fi!.pointee.fh, offset: UInt64(offset),
+                                           bytes: UnsafeRawBufferPointer(start: buffer, count: size))
+            }
+        }
+        ops.flush = { _, fi in
+            let mount = FUSEMount.current()
+            return mount.reply { try mount.filesystem.flush(handle: fi!.pointee.fh) }
+        }
+        ops.release = { _, fi in
+            FUSEMount.current().filesystem.release(handle: fi!.pointee.fh)
+            return 0
+        }
+        ops.fsync = { _, _, fi in
+            let mount = FUSEMount.current()
+            return mount.reply { try mount.filesystem.fsync(handle: fi!.pointee.fh) }
+        }
+        ops.truncate = { path, size, fi in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                guard size >= 0 else { throw FSError.invalid("negative size") }
+                try mount.filesystem.truncate(path: String(cString: path!), size: UInt64(size), handle: fi.map { $0.pointee.fh })
+            }
+        }
+        ops.fallocate = { _, mode, offset, length, fi in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                guard offset >= 0, length > 0 else { throw FSError.invalid("bad fallocate range") }
+                try mount.filesystem.allocate(handle: fi!.pointee.fh, offset: UInt64(offset), length: UInt64(length),
+                                              keepSize: UInt32(mode) & lorafs_fallocate_keep_size() != 0)
+            }
+        }
+        ops.unlink = { path in
+            let mount = FUSEMount.current()
+            return mount.reply { try mount.filesystem.unlink(path: String(cString: path!)) }
+        }
+        ops.rename = { from, to, flags in
+            let mount = FUSEMount.current()
+            return mount.reply {
+                if flags & lorafs_rename_exchange() != 0 { throw FSError.invalid("RENAME_EXCHANGE is not supported") }
+                try mount.filesystem.rename(from: String(cString: from!), to: String(cString: to!),
+                                            noReplace: flags & lorafs_rename_noreplace() != 0)
+            }
+        }
+        ops.mkdir = { path, _ in
+            let mount = FUSEMount.current()
+            return mount.reply { try mount.filesystem.makeDirectory(path: String(cString: path!)) }
+        }
+        ops.rmdir = { path in
+            let mount = FUSEMount.current()
+            return mount.reply { try mount.filesystem.removeDirectory(path: String(cString: path!)) }
+        }
+        // Metadata changes that copy tools make (`cp -p`, `rsync -a`, `shutil.copy2`)
+        // succeed: mode, owner and times are the mount's own.
+        ops.chmod = { path, _, fi in FUSEMount.current().existing(path, fi) }
+        ops.chown = { path, _, _, fi in FUSEMount.current().existing(path, fi) }
+        ops.utimens = { path, _, fi in FUSEMount.current().existing(path, fi) }
+        ops.access = { path, _ in FUSEMount.current().existing(path, nil) }
+        ops.statfs = { _, st in
+            let capacity = FUSEMount.current().filesystem.capacity
+            memset(st!, 0, MemoryLayout<statvfs>.size)
+            st!.pointee.f_bsize = UInt(capacity.blockSize)
+            st!.pointee.f_frsize = UInt(capacity.blockSize)
+            st!.pointee.f_blocks = fsblkcnt_t(capacity.blocks)
+            st!.pointee.f_bfree = fsblkcnt_t(capacity.freeBlocks)
+            st!.pointee.f_bavail = fsblkcnt_t(capacity.freeBlocks)
+            st!.pointee.f_files = fsfilcnt_t(capacity.files)
+            st!.pointee.f_ffree = fsfilcnt_t(capacity.freeFiles)
+            st!.pointee.f_favail = fsfilcnt_t(capacity.freeFiles)
+            st!.pointee.f_namemax = 255
+            return 0
+        }
+        // Answered from memory: the kernel asks for security.capability before every write.
+        ops.getxattr = { path, name, value, size in
+            let mount = FUSEMount.current()
+            guard let text = mount.filesystem.extendedAttribute(path: String(cString: path!), name: String(cString: name!)) else {
+                return -ENODATA
+            }
+            let bytes = Array(text.utf8)
+            if size == 0 { return Int32(bytes.count) }
+            guard size >= bytes.count else { return -ERANGE }
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawPointer(value!).copyMemory(from: source.baseAddress!, byteCount: bytes.count)
+            }
+            return Int32(bytes.count)
+        }
+        ops.listxattr = { path, list, size in
+            let mount = FUSEMount.current()
+            let names = mount.filesystem.extendedAttributeNames(path: String(cString: path!))
+            let bytes = names.flatMap { Array($0.utf8) + [0] }
+            if size == 0 { return Int32(bytes.count) }
+            guard size >= bytes.count else { return -ERANGE }
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawPointer(list!).copyMemory(from: source.baseAddress!, byteCount: bytes.count)
+            }
+            return Int32(bytes.count)
+        }
+        return ops
+    }
+
+    /// Runs `body`, mapping its error to `-errno` (EIO for anything unexpected).
+    func reply(_ body: () throws -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch let error as FSError {
+            return -error.errno
+        } catch {
+            logger.error("unexpected error: \(error)")
+            return -EIO
+        }
+    }
+
+    func replyCount(_ body: () throws -> Int) -> Int32 {
+        do {
+            return Int32(try body())
+        } catch let error as FSError {
+            return -error.errno
+        } catch {
+            logger.error("unexpected error: \(error)")
+            return -EIO
+        }
+    }
+
+    func existing(_ path: UnsafePointer<CChar>?, _ fi: UnsafeMutablePointer<fuse_file_info>?) -> Int32 {
+        reply { _ = try filesystem.attributes(path: String(cString: path!), handle: fi.map { $0.pointee.fh }) }
+    }
+
+    func fill(_ st: UnsafeMutablePointer<stat>, _ attributes: FileAttributes) {
+        memset(st, 0, MemoryLayout<stat>.size)
+        let isDirectory = attributes.kind == .directory
+        st.pointee.st_mode = (isDirectory ? S_IFDIR : S_IFREG) | mode_t(attributes.mode)
+        st.pointee.st_nlink = isDirectory ? 2 : 1
+        st.pointee.st_uid = owner.uid
+        st.pointee.st_gid = owner.gid
+        st.pointee.st_size = off_t(attributes.size)
+        st.pointee.st_blksize = 1 << 20  // or `cp` writes in 128 KiB pieces
+        st.pointee.st_blocks = blkcnt_t((attributes.size + 511) / 512)
+        let seconds = attributes.modified.rounded(.down)
+        let time = timespec(tv_sec: Int(seconds), tv_nsec: Int((attributes.modified - seconds) * 1e9))
+        st.pointee.st_mtim = time
+        st.pointee.st_ctim = time
+        st.pointee.st_atim = time
+    }
+}

@@ -1,0 +1,15 @@
+/// The object-store operations the filesystem needs. `S3ObjectStore` is the real
+/// one; tests can put a fault-injecting store in its place.
+///
+/// Calls block the calling thread (a FUSE worker or a transfer thread), never a
+/// thread of Swift's cooperative pool.
+public protocol ObjectStore: Sendable {
+    func putObject(key: String, body: [UInt8], metadata: [String: String], contentSHA256: [UInt8]) throws
+    func createMultipartUpload(key: String, metadata: [String: String]) throws -> String
+    func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8]) throws -> String
+    func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws
+    func abortMultipartUpload(key: String, uploadID: String) throws
+    func listMultipartUploads(prefix: String) throws -> [(key: String, uploadID: String)]
+    func getObject(key: String, range: Range<UInt64>) throws -> [UInt8]
+    func deleteObject(key: String) throws
+}

@@ -1,0 +1,66 @@
+import Foundation
+import LoRAFormats
+import Synchronization
+
+/// A file being written into the mount: a new LoRA, an overwrite of one, or a
+/// staging file that a tool will rename to a LoRA name.
+///
+/// Its bytes live in a spool file; a LoRA-named file also streams to S3 as it
+/// grows (`upload`). It becomes visible in the catalog only when a commit
+/// (the flush of `close()`, or the rename of a staging file) validated and
+/// uploaded it completely.
+final class PendingFile: @unchecked Sendable {
+    enum Role: Equatable {
+        case lora(LoRAFileKind)
+        case staging
+    }
+
+    /// Serialises writes, truncates and commits of this file. Lock order: a
+    /// pending file's lock may be held while taking the namespace lock, never
+    /// the other way round.
+    let lock = NSLock()
+    /// Size and mtime for `getattr`, readable while a long commit holds `lock`.
+    private let shownAttributes = Mutex(FileAttributes(kind: .file, size: 0, modified: Date().timeIntervalSince1970, mode: 0o644))
+
+    // Guarded by `lock`.
+    var name: String
+    var role: Role
+    let spool: SpoolFile
+    var size: UInt64 = 0 {
+        didSet { shownAttributes.withLock { $0.size = size; $0.modified = Date().timeIntervalSince1970 } }
+    }
+    /// Everything below this offset has been written, with no holes.
+    var contiguousEnd: UInt64 = 0
+    /// False once the writer left the sequential path: the upload restarts from the spool at commit.
+    var streamable = true
+    var upload: StreamingUpload?
+    /// How many bytes of prefix the format check needs next; nil once it passed.
+    var headerNeed: UInt64? = 8
+    /// A sticky refusal (bad header, size limit): every later write and flush fails with it.
+    var failure: FSError?
+    /// Written since the last commit.
+    var dirty = false
+
+    // Guarded by the namespace lock.
+    var openHandles = 0
+    var lastRelease = Date()
+
+    init(name: String, role: Role, spool: SpoolFile) {
+        self.name = name
+        self.role = role
+        self.spool = spool
+    }
+
+    var attributes: FileAttributes { shownAttributes.withLock { $0 } }
+
+    var kind: LoRAFileKind? {
+        if case .lora(let kind) = role { return kind }
+        return nil
+    }
+
+    /// Drops the in-progress upload, if any (lock held).
+    func abandonUpload() {
+        upload?.abort()
+        upload = nil
+    }
+}

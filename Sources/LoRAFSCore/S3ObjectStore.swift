@@ -1,0 +1,41 @@
+import S3
+
+/// The real object store: an `S3Client` seen through `ObjectStore`.
+public struct S3ObjectStore: ObjectStore {
+    public let client: S3Client
+
+    public init(client: S3Client) { self.client = client }
+
+    public func putObject(key: String, body: [UInt8], metadata: [String: String], contentSHA256: [UInt8]) throws {
+        try client.putObject(key: key, body: body, metadata: metadata,
+                             contentSHA256: contentSHA256.isEmpty ? nil : contentSHA256)
+    }
+
+    public func createMultipartUpload(key: String, metadata: [String: String]) throws -> String {
+        try client.createMultipartUpload(key: key, metadata: metadata)
+    }
+
+    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8]) throws -> String {
+        try client.uploadPart(key: key, uploadID: uploadID, partNumber: partNumber, body: body)
+    }
+
+    public func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws {
+        _ = try client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+    }
+
+    public func abortMultipartUpload(key: String, uploadID: String) throws {
+        try client.abortMultipartUpload(key: key, uploadID: uploadID)
+    }
+
+    public func listMultipartUploads(prefix: String) throws -> [(key: String, uploadID: String)] {
+        try client.listMultipartUploads(prefix: prefix).map { (key: $0.key, uploadID: $0.uploadID) }
+    }
+
+    public func getObject(key: String, range: Range<UInt64>) throws -> [UInt8] {
+        try client.getObject(key: key, range: range)
+    }
+
+    public func deleteObject(key: String) throws {
+        try client.deleteObject(key: key)
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Hashing
+import Logging
+
+/// Uploads a spool file to one S3 object while it is still being written.
+///
+/// The writer reports how far the file is contiguously written (`advance`); a
+/// feeder thread reads each full part back from the spool, hashes it (in order,
+/// once) and hands it to the transfer pool, keeping at most `maxInFlight` parts
+/// in memory. Nothing becomes visible in S3 until `complete()`: a refused or
+/// interrupted file is `abort()`ed and leaves no object and no multipart upload.
+final class StreamingUpload: @unchecked Sendable {
+    struct Result: Sendable {
+        let sha256: [UInt8]
+        let size: UInt64
+    }
+
+    let key: String
+    private let store: any ObjectStore
+    private let spool: SpoolFile
+    private let metadata: [String: String]
+    private let partSize: UInt64
+    private let maxInFlight: Int
+    private let pool: WorkerPool
+    private let logger: Logger
+
+    // All below guarded by `condition`.
+    private let condition = NSCondition()
+    private var available: UInt64 = 0
+    private var total: UInt64?
+    private var fed: UInt64 = 0
+    private var partCount = 0
+    private var inFlight = 0
+    private var uploadID: String?
+    private var etags: [Int: String] = [:]
+    private var failure: (any Error)?
+    private var cancelled = false
+    private var feederDone = false
+    private var hasher = SHA256Hasher()
+    private var digest: [UInt8]?
+    /// Bytes acknowledged by S3, for `.lorafs/status`.
+    private(set) var uploadedBytes: UInt64 = 0
+
+    init(key: String, store: any ObjectStore, spool: SpoolFile, metadata: [String: String],
+         partSize: UInt64, maxInFlight: Int, pool: WorkerPool, logger: Logger) {
+        self.key = key
+        self.store = store
+        self.spool = spool
+        self.metadata = metadata
+        self.partSize = partSize
+        self.maxInFlight = maxInFlight
+        self.pool = pool
+        self.logger = logger
+        let thread = Thread { [self] in self.feed() }
+        thread.name = "lorafs-feeder"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// The file is now contiguously written up to `end`.
+    func advance(to end: UInt64) {
+        condition.lock()
+        if end > available {
+            available = end
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    var progress: (uploaded: UInt64, fed: UInt64) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (uploadedBytes, fed)
+    }
+
+    /// Declares the final size and waits until every part is in S3 (not yet
+    /// assembled). Returns the content's SHA-256.
+    func drain(size: UInt64) throws -> Result {
+        condition.lock()
+        total = size
+        available = max(available, size)
+        condition.broadcast()
+        while !(feederDone && inFlight == 0) && failure == nil {
+            condition.wait()
+        }
+        if let failure {
+            condition.unlock()
+            throw failure
+        }
+        let digest = self.digest ?? []
+        condition.unlock()
+        return Result(sha256: digest, size: size)
+    }
+
+    /// Makes the object visible: completes the multipart upload, or sends the
+    /// whole (small) file in one PUT when it never filled a part.
+    func complete(result: Result) throws {
+        condition.lock()
+        let uploadID = self.uploadID
+        let parts = etags.sorted { $0.key < $1.key }.map { (number: $0.key, etag: $0.value) }
+        condition.unlock()
+        var metadata = self.metadata
+        if let uploadID {
+            try store.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+        } else {
+            metadata["lorafs-sha256"] = result.sha256.hexString
+            metadata["lorafs-size"] = String(result.size)
+            let body = try spool.read(at: 0, count: Int(result.size))
+            try store.putObject(key: key, body: body, metadata: metadata, contentSHA256: result.sha256)
+        }
+    }
+
+    /// Stops feeding and aborts the multipart upload, if one was started.
+    func abort() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !feederDone || inFlight > 0 { condition.wait() }
+        let uploadID = self.uploadID
+        self.uploadID = nil
+        condition.unlock()
+        if let uploadID {
+            do {
+                try store.abortMultipartUpload(key: key, uploadID: uploadID)
+            } catch {
+                logger.warning("abort of multipart upload failed; it will be aborted at the next mount",
+                               metadata: ["key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Feeder thread
+
+    private func feed() {
+        while true {
+            condition.lock()
+            while !cancelled && failure == nil && !hasWork() { condition.wait() }
+            if cancelled || failure != nil {
+                finishFeeding(digest: nil)
+                return
+            }
+            if let total, uploadID == nil, fed == 0, total <= partSize {
+                // Small enough for one PUT: hash it here, `complete()` sends it.
+                feedSmallFile(total: total)
+                fed = total
+            }
+            if let total, fed >= total {
+                finishFeeding(digest: hasher.finalize())
+                return
+            }
+            let offset = fed
+            let length = min(partSize, (total ?? UInt64.max) - offset)
+            fed += length
+            partCount += 1
+            let number = partCount
+            while inFlight >= maxInFlight && !cancelled && failure == nil { condition.wait() }
+            inFlight += 1
+            let needsUploadID = uploadID == nil
+            condition.unlock()
+            sendPart(number: number, offset: offset, length: length, createUpload: needsUploadID)
+        }
+    }
+
+    /// Marks the feeder finished and releases the lock.
+    private func finishFeeding(digest: [UInt8]?) {
+        self.digest = digest
+        feederDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Whether the feeder has something to do (called with the lock held).
+    private func hasWork() -> Bool {
+        if total != nil { return true }
+        return available >= fed + partSize
+    }
+
+    /// Hashes the whole small file for a single PUT (lock held; at most one part).
+    private func feedSmallFile(total: UInt64) {
+        do {
+            let body = try spool.read(at: 0, count: Int(total))
+            hasher.update(body)
+        } catch {
+            failure = error
+        }
+    }
+
+    private func sendPart(number: Int, offset: UInt64, length: UInt64, createUpload: Bool) {
+        let body: [UInt8]
+        do {
+            body = try spool.read(at: offset, count: Int(length))
+            hasher.update(body)
+            if createUpload {
+                let id = try store.createMultipartUpload(key: key, metadata: metadata)
+                condition.lock()
+                uploadID = id
+                condition.unlock()
+            }
+        } catch {
+            fail(error)
+            return
+        }
+        condition.lock()
+        let uploadID = self.uploadID!
+        condition.unlock()
+        pool.submit { [self] in
+            do {
+                let etag = try store.uploadPart(key: key, uploadID: uploadID, partNumber: number, body: body)
+                condition.lock()
+                etags[number] = etag
+                inFlight -= 1
+                uploadedBytes += length
+                condition.broadcast()
+                condition.unlock()
+            } catch {
+                fail(error)
+            }
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        condition.lock()
+        if failure == nil { failure = error }
+        inFlight -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,177 @@
+import Catalog
+import Foundation
+import Logging
+import LoRAFormats
+import Synchronization
+
+/// The attributes the mount shows for one entry.
+public struct FileAttributes: Sendable, Equatable {
+    public enum Kind: Sendable { case file, directory }
+    public var kind: Kind
+    public var size: UInt64
+    /// Seconds since 1970.
+    public var modified: Double
+    public var mode: UInt32
+    /// Whether reads must bypass the page cache (control files whose size changes).
+    public var isVirtual = false
+}
+
+/// One entry of a directory listing.
+public struct DirectoryEntry: Sendable {
+    public var name: String
+    public var attributes: FileAttributes
+}
+
+/// The workspace as a filesystem, in paths: what every FUSE operation does,
+/// with no FUSE in sight. The adapter turns kernel requests into these calls
+/// and `FSError`s into errnos.
+///
+/// Layout: `/NAME.safetensors` and `/NAME.ckpt` (the catalog), `/.lorafs/errors`,
+/// `/.lorafs/status`.
+public final class WorkspaceFilesystem: Sendable {
+    let options: WorkspaceOptions
+    let store: any ObjectStore
+    let catalog: any LoRACatalog
+    let logger: Logger
+    let journal = ErrorJournal()
+    let uploads: WorkerPool
+    let downloads: WorkerPool
+    let state: Mutex<Namespace>
+    let mountedAt = Date()
+
+    /// Everything the namespace lock guards.
+    struct Namespace {
+        /// The catalog, mirrored in memory so `ls -l` never waits on SQLite.
+        var loras: [String: LoRARecord] = [:]
+        /// Files being written (new files, overwrites, staging files), by name.
+        var pending: [String: PendingFile] = [:]
+        var handles: [UInt64: OpenHandle] = [:]
+        var nextHandle: UInt64 = 1
+    }
+
+    enum OpenHandle {
+        case writer(PendingFile)
+        case pendingReader(PendingFile)
+        case object(ObjectReader)
+        case virtual([UInt8])
+    }
+
+    public init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger) throws {
+        self.options = options
+        self.store = store
+        self.catalog = catalog
+        self.logger = logger
+        uploads = WorkerPool(name: "lorafs-upload", threads: 8)
+        downloads = WorkerPool(name: "lorafs-download", threads: 4)
+        var namespace = Namespace()
+        for record in try catalog.allLoRAs() { namespace.loras[record.name] = record }
+        state = Mutex(namespace)
+        try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+        startSweeper()
+    }
+
+    var spoolDirectory: String { options.stateDirectory + "/spool" }
+
+    /// Aborts multipart uploads an earlier crashed run left under this workspace's prefix.
+    public func abortStaleUploads() throws -> Int {
+        let stale = try store.listMultipartUploads(prefix: options.keyPrefix)
+        for upload in stale {
+            try store.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
+            logger.notice("aborted a multipart upload left by an earlier run", metadata: ["key": "\(upload.key)"])
+        }
+        return stale.count
+    }
+
+    // MARK: - Paths
+
+    enum Node: Equatable {
+        case root
+        case controlDirectory
+        case control(String)
+        case entry(String)
+    }
+
+    static let controlDirectoryName = ".lorafs"
+    static let controlFiles = ["errors", "status"]
+
+    func node(_ path: String) throws(FSError) -> Node {
+        if path == "/" { return .root }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if parts.count == 1 {
+            return parts[0] == Self.controlDirectoryName ? .controlDirectory : .entry(parts[0])
+        }
+        if parts.count == 2, parts[0] == Self.controlDirectoryName, Self.controlFiles.contains(parts[1]) {
+            return .control(parts[1])
+        }
+        throw FSError.notFound(path)
+    }
+
+    // MARK: - Attributes and listings
+
+    private static func directory(_ time: Double) -> FileAttributes {
+        FileAttributes(kind: .directory, size: 4096, modified: time, mode: 0o755)
+    }
+
+    static func attributes(of record: LoRARecord) -> FileAttributes {
+        FileAttributes(kind: .file, size: UInt64(record.size), modified: record.uploadedAt, mode: 0o644)
+    }
+
+    public func attributes(path: String, handle: UInt64? = nil) throws(FSError) -> FileAttributes {
+        switch try node(path) {
+        case .root, .controlDirectory:
+            return Self.directory(mountedAt.timeIntervalSince1970)
+        case .control(let name):
+            return FileAttributes(kind: .file, size: UInt64(controlContent(name).count),
+                                  modified: Date().timeIntervalSince1970, mode: 0o444, isVirtual: true)
+        case .entry(let name):
+            let found: FileAttributes? = state.withLock { ns in
+                if let handle, case .writer(let pending)? = ns.handles[handle] { return pending.attributes }
+                if let record = ns.loras[name] { return Self.attributes(of: record) }
+                return ns.pending[name]?.attributes
+            }
+            guard let found else { throw FSError.notFound(name) }
+            return found
+        }
+    }
+
+    public func list(path: String) throws(FSError) -> [DirectoryEntry] {
+        switch try node(path) {
+        case .root:
+            let records = state.withLock { Array($0.loras.values) }
+            var entries = [DirectoryEntry(name: Self.controlDirectoryName,
+                                          attributes: Self.directory(mountedAt.timeIntervalSince1970))]
+            entries.reserveCapacity(records.count + 1)
+            for record in records.sorted(by: { $0.name < $1.name }) {
+                entries.append(DirectoryEntry(name: record.name, attributes: Self.attributes(of: record)))
+            }
+            return entries
+        case .controlDirectory:
+            return try Self.controlFiles.map { name throws(FSError) in
+                DirectoryEntry(name: name, attributes: try attributes(path: "/.lorafs/\(name)"))
+            }
+        case .control, .entry:
+            throw FSError(ENOTDIR, "\(path) is not a directory")
+        }
+    }
+
+    /// `statfs`: ample space and inodes, so file managers agree to copy.
+    public var capacity: (blockSize: UInt64, blocks: UInt64, freeBlocks: UInt64, files: UInt64, freeFiles: UInt64) {
+        let blockSize: UInt64 = 1 << 20
+        let blocks: UInt64 = 1 << 30  // 1 PiB in 1 MiB blocks
+        let used = state.withLock { ns in ns.loras.values.reduce(UInt64(0)) { $0 + UInt64($1.size) } } / blockSize
+        let files = state.withLock { UInt64($0.loras.count) }
+        return (blockSize, blocks, blocks - used, 1 << 32, (1 << 32) - files)
+    }
+
+    // MARK: - Errors
+
+    /// Logs a failure, keeps it for `.lorafs/errors`, and hands it back for throwing.
+    func report(_ error: FSError) -> FSError {
+        journal.record(error)
+        logger.error("\(error.reason)", metadata: ["errno": "\(FSError.errnoName(error.errno))"])
+        return error
+    }
+
+    /// The last error, for the `user.lorafs.last_error` xattr.
+    public var lastError: String? { journal.last }
+}

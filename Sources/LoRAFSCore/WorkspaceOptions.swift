@@ -1,0 +1,46 @@
+import Foundation
+
+/// What a mount is configured with; validated before anything is mounted.
+public struct WorkspaceOptions: Sendable {
+    /// The hard ceiling of a single LoRA: 5 GiB, S3's single-object PUT limit.
+    public static let absoluteMaxFileSize: UInt64 = 5 * 1024 * 1024 * 1024
+
+    public var workspace: String
+    public var bucket: String
+    /// Where the catalog and the spool live.
+    public var stateDirectory: String
+    public var maxFileSize: UInt64
+    /// Multipart part size. 8 MiB: 640 parts for 5 GiB, well under S3's 10,000.
+    public var partSize: UInt64 = 8 << 20
+    /// Parts of one file in memory at once (per file).
+    public var maxPartsInFlight = 6
+    /// How long a closed staging file (`.x.safetensors.AbC123`) waits for its rename.
+    public var stagingGrace: TimeInterval = 120
+    /// A human description of the endpoint for `.lorafs/status` (never credentials).
+    public var endpointDescription = ""
+
+    public init(workspace: String, bucket: String, stateDirectory: String,
+                maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize) throws {
+        try Self.validate(workspace: workspace)
+        guard maxFileSize > 0, maxFileSize <= Self.absoluteMaxFileSize else {
+            throw FSError.invalid("--max-size must be between 1 and \(Self.absoluteMaxFileSize) bytes")
+        }
+        self.workspace = workspace
+        self.bucket = bucket
+        self.stateDirectory = stateDirectory
+        self.maxFileSize = maxFileSize
+    }
+
+    /// The key prefix all of this workspace's objects live under.
+    public var keyPrefix: String { "workspaces/\(workspace)/" }
+
+    /// Workspace names become key prefixes: a conservative alphabet, so no name
+    /// can reach another workspace's keys.
+    public static func validate(workspace: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard !workspace.isEmpty, workspace.count <= 64, workspace.allSatisfy(allowed.contains),
+              workspace.first != ".", workspace.first != "-" else {
+            throw FSError.invalid("workspace name \"\(workspace)\" must be 1-64 characters of A-Z a-z 0-9 . _ - and not start with . or -")
+        }
+    }
+}

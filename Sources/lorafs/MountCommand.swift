@@ -1,0 +1,118 @@
+import ArgumentParser
+import Catalog
+import FUSEAdapter
+import Foundation
+import Logging
+import LoRAFSCore
+import S3
+
+/// `lorafs mount`: serve a workspace at a mount point.
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount a workspace.",
+        discussion: """
+            Credentials come from the standard AWS sources: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+            AWS_SESSION_TOKEN, then the profile (AWS_PROFILE, --profile) in ~/.aws/credentials and ~/.aws/config.
+            Without --foreground the daemon detaches once the mount is ready and logs to STATE_DIR/lorafs.log.
+            """)
+
+    @Argument(help: "An existing, empty directory to mount on.")
+    var mountpoint: String
+
+    @Option(help: "The S3 bucket.")
+    var bucket: String
+
+    @Option(help: "The S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, else AWS).")
+    var endpoint: String?
+
+    @Option(help: "The S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1).")
+    var region: String?
+
+    @Option(help: "The AWS profile to read from ~/.aws (default: AWS_PROFILE, else default).")
+    var profile: String?
+
+    @Option(help: "The workspace: its objects live under workspaces/NAME/ in the bucket.")
+    var workspace = "default"
+
+    @Option(name: .customLong("state-dir"), help: "Catalog, spool and log (default: $XDG_STATE_HOME/lorafs/WORKSPACE).")
+    var stateDir: String?
+
+    @Flag(help: "Stay in the foreground and log to stderr.")
+    var foreground = false
+
+    @Option(name: .customLong("max-size"), help: "The largest LoRA accepted, in bytes (at most and by default 5368709120).")
+    var maxSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize
+
+    @Flag(name: .customLong("allow-http"), help: "Accept a plain http:// endpoint that is not on loopback.")
+    var allowHTTP = false
+
+    @Option(name: .customShort("o"), help: "FUSE mount options, comma-separated (e.g. allow_other).")
+    var fuseOptions: [String] = []
+
+    func validate() throws {
+        do {
+            _ = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: "/", maxFileSize: maxSize)
+        } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        let mountpoint = StateDirectory.absolute(self.mountpoint)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: mountpoint, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("mount point \(mountpoint) is not an existing directory")
+        }
+        if MountTable.isMounted(mountpoint) { throw ValidationError("\(mountpoint) is already mounted") }
+        let stateDirectory = StateDirectory.path(explicit: stateDir, workspace: workspace)
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        if foreground {
+            try serve(mountpoint: mountpoint, stateDirectory: stateDirectory)
+        } else {
+            try Daemon.start(mountpoint: mountpoint, logPath: StateDirectory.logPath(stateDirectory))
+        }
+    }
+
+    /// Connects to S3, opens the catalog and serves the mount until it is unmounted.
+    private func serve(mountpoint: String, stateDirectory: String) throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LORAFS_LOG_LEVEL"] ?? "") ?? .info
+            return handler
+        }
+        var logger = Logger(label: "lorafs")
+        logger[metadataKey: "workspace"] = "\(workspace)"
+        do {
+            let aws = try AWSConfigResolver.resolve(explicitRegion: region, explicitEndpoint: endpoint, profile: profile)
+            let endpointURL = aws.endpoint ?? S3Configuration.awsEndpoint(region: aws.region)
+            let s3Configuration = try S3Configuration(
+                endpoint: endpointURL, region: aws.region, bucket: bucket, allowHTTP: allowHTTP, caBundlePath: aws.caBundlePath)
+            if endpointURL.scheme == "http" && !S3Configuration.isLoopback(host: endpointURL.host ?? "") {
+                logger.warning("plain HTTP to \(endpointURL.host ?? ""): requests and data are not encrypted (--allow-http)")
+            }
+            let client = S3Client(configuration: s3Configuration, credentials: aws.credentials, logger: logger)
+            do { try client.headBucket() } catch {
+                throw MountError("cannot use bucket \"\(bucket)\" at \(endpointURL.absoluteString): \(error)")
+            }
+            var options = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: stateDirectory, maxFileSize: maxSize)
+            options.endpointDescription = endpointURL.absoluteString
+            let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(stateDirectory))
+            let filesystem = try WorkspaceFilesystem(
+                options: options, store: S3ObjectStore(client: client), catalog: catalog, logger: logger)
+            let aborted = try filesystem.abortStaleUploads()
+            if aborted > 0 { logger.notice("aborted \(aborted) multipart upload(s) left by an earlier run") }
+
+            let fuseOptions = ["fsname=lorafs", "subtype=lorafs", "auto_unmount"] + self.fuseOptions
+            let mount = FUSEMount(filesystem: filesystem, mountpoint: mountpoint, options: fuseOptions, logger: logger)
+            let status = try mount.run {
+                logger.notice("mounted \(bucket)/\(options.keyPrefix) on \(mountpoint)")
+            }
+            logger.notice("unmounted \(mountpoint)")
+            if status != 0 && status != 15 { throw ExitCode(1) }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
