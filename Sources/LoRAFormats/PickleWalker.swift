@@ -1,0 +1,259 @@
+/// A symbolic value on the walker's stack: enough to check how globals are used, never the data.
+indirect enum PickleValue {
+    case mark, none, bool, int(Int64?), float, string(String), bytes
+    case global(String), tuple([PickleValue]), list, dict, object(String), persistent
+}
+
+/// Walks one pickle statically, opcode by opcode, without executing anything.
+///
+/// Protocols 0 to 2 are decoded in full; opcodes of later protocols, the copyreg extension
+/// opcodes (EXT1/2/4) and text persistent ids are refused. Every GLOBAL / INST must be in
+/// ``PickleAllowList``; REDUCE, NEWOBJ, OBJ and INST may only call globals allowed as callable;
+/// BUILD only applies to objects those calls made; SETITEM(S) and APPEND(S) only to containers.
+struct PickleWalker<Source: ByteSource> {
+    /// What a walk found.
+    struct Result {
+        var globals: Set<String> = []
+        var tensorCount = 0
+        /// Storages named by BINPERSID tuples: key and storage global (e.g. `torch.HalfStorage`).
+        var storages: [(key: String, type: String?)] = []
+        var value: PickleValue = .none
+    }
+
+    static var maxOpcodes: Int { 50_000_000 }
+    static var maxStackDepth: Int { 10_000_000 }
+
+    let input: PickleInput<Source>
+    private var stack: [PickleValue] = []
+    private var memo: [UInt64: PickleValue] = [:]
+    private var result = Result()
+    private var opOffset: UInt64 = 0
+    private var op: UInt8 = 0
+
+    init(_ input: PickleInput<Source>) { self.input = input }
+
+    /// Walks from the current input position through the next STOP opcode.
+    static func walk(_ input: PickleInput<Source>) throws(LoRAValidationError) -> Result {
+        var walker = PickleWalker(input)
+        return try walker.run()
+    }
+
+    private func invalid(_ what: String) -> LoRAValidationError {
+        .invalid("malformed pickle: opcode \(PickleOpcode.label(op)) at offset \(opOffset) \(what)")
+    }
+
+    private mutating func pop() throws(LoRAValidationError) -> PickleValue {
+        guard let top = stack.popLast() else { throw invalid("pops an empty stack") }
+        if case .mark = top { throw invalid("pops a MARK") }
+        return top
+    }
+
+    private mutating func popToMark() throws(LoRAValidationError) -> [PickleValue] {
+        guard let index = stack.lastIndex(where: { if case .mark = $0 { return true } else { return false } })
+        else { throw invalid("has no MARK to pop to") }
+        let items = Array(stack[(index + 1)...])
+        stack.removeSubrange(index...)
+        return items
+    }
+
+    private mutating func push(_ value: PickleValue) throws(LoRAValidationError) {
+        guard stack.count < Self.maxStackDepth else { throw invalid("grows the stack past \(Self.maxStackDepth) items") }
+        stack.append(value)
+    }
+
+    private func checkGlobal(_ module: String, _ name: String) throws(LoRAValidationError) -> String {
+        let qualified = "\(module).\(name)"
+        guard PickleAllowList.use(of: qualified) != nil else {
+            throw .unsafe("pickle imports \"\(qualified)\", which is not allowed in a checkpoint")
+        }
+        return qualified
+    }
+
+    /// Checks that `callee` may be called with `args` and returns the object it makes.
+    private mutating func call(_ callee: PickleValue, _ args: PickleValue?) throws(LoRAValidationError) -> PickleValue {
+        guard case .global(let name) = callee else {
+            throw .unsafe("pickle opcode \(PickleOpcode.label(op)) at offset \(opOffset) calls something that is not an allowed global")
+        }
+        guard PickleAllowList.use(of: name) == .callable else {
+            throw .unsafe("pickle calls \"\(name)\", which may only be used as a value")
+        }
+        if let args {
+            guard case .tuple(let items) = args else { throw invalid("calls \"\(name)\" without an argument tuple") }
+            if name == "_codecs.encode" {
+                guard items.count == 2, case .string(let encoding) = items[1], ["latin1", "latin-1"].contains(encoding)
+                else { throw .unsafe("pickle calls \"_codecs.encode\" with arguments other than (text, \"latin1\")") }
+            }
+        }
+        if PickleAllowList.tensorRebuilders.contains(name) { result.tensorCount += 1 }
+        return .object(name)
+    }
+
+    private mutating func memoIndex(_ text: String) throws(LoRAValidationError) -> UInt64 {
+        guard let index = UInt64(text) else { throw invalid("has a memo index \"\(text)\" that is not a number") }
+        return index
+    }
+
+    private mutating func get(_ index: UInt64) throws(LoRAValidationError) {
+        guard let value = memo[index] else { throw invalid("reads memo entry \(index), which was never stored") }
+        try push(value)
+    }
+
+    private mutating func put(_ index: UInt64) throws(LoRAValidationError) {
+        guard let top = stack.last else { throw invalid("memoizes an empty stack") }
+        if case .mark = top { throw invalid("memoizes a MARK") }
+        memo[index] = top
+    }
+
+    private mutating func target(_ check: (PickleValue) -> Bool, _ what: String) throws(LoRAValidationError) {
+        guard let top = stack.last, check(top) else {
+            throw .unsafe("pickle opcode \(PickleOpcode.label(op)) at offset \(opOffset) applies to something that is not \(what)")
+        }
+    }
+
+    private static func isDict(_ v: PickleValue) -> Bool {
+        switch v {
+        case .dict: return true
+        case .object(let name): return PickleAllowList.dictLike.contains(name)
+        default: return false
+        }
+    }
+
+    private static func isList(_ v: PickleValue) -> Bool { if case .list = v { true } else { false } }
+    private static func isObject(_ v: PickleValue) -> Bool { if case .object = v { true } else { false } }
+
+    private mutating func persistentID(_ pid: PickleValue) throws(LoRAValidationError) -> PickleValue {
+        guard case .tuple(let items) = pid, items.count >= 3, case .string("storage") = items[0] else {
+            throw .unsafe("pickle persistent id at offset \(opOffset) is not a (\"storage\", type, key, ...) tuple as torch.save writes")
+        }
+        var type: String?
+        if case .global(let name) = items[1] { type = name }
+        if case .string(let key) = items[2] { result.storages.append((key, type)) }
+        return .persistent
+    }
+
+    private static func int(fromLittleEndian raw: [UInt8]) -> Int64? {
+        guard raw.count <= 8 else { return nil }
+        if raw.isEmpty { return 0 }
+        var v: UInt64 = raw.last! >= 0x80 ? ~0 : 0
+        for b in raw.reversed() { v = v << 8 | UInt64(b) }
+        return Int64(bitPattern: v)
+    }
+
+    private mutating func run() throws(LoRAValidationError) -> Result {
+        var count = 0
+        while true {
+            count += 1
+            if count > Self.maxOpcodes { throw .invalid("pickle has more than \(Self.maxOpcodes) opcodes") }
+            opOffset = input.position
+            guard !input.atEnd else { throw .invalid("truncated pickle: it ends at offset \(opOffset) without a STOP opcode") }
+            op = try input.byte("opcode")
+            if try step() { return result }
+        }
+    }
+
+    /// Executes one opcode symbolically; true at STOP.
+    private mutating func step() throws(LoRAValidationError) -> Bool {
+        let what = PickleOpcode.label(op)
+        guard let info = PickleOpcode.table[op] else {
+            throw .unsafe("unknown pickle opcode \(what) at offset \(opOffset)")
+        }
+        if op == 0x93 {
+            throw .unsafe("pickle opcode \(what) is not allowed: it imports a name computed at load time, which cannot be checked statically (protocol > 2)")
+        }
+        if info.proto > 2 { throw .unsafe("pickle opcode \(what) is not allowed (protocol > 2)") }
+        switch info.name {
+        case "PROTO":
+            let version = try input.byte(what)
+            if version > 2 { throw .unsafe("pickle protocol \(version) is not allowed (torch.save writes protocol 2)") }
+        case "STOP":
+            result.value = try pop()
+            return true
+        case "MARK": try push(.mark)
+        case "POP": guard stack.popLast() != nil else { throw invalid("pops an empty stack") }
+        case "POP_MARK": _ = try popToMark()
+        case "DUP": try push(try pop()); stack.append(stack.last!)
+        case "NONE": try push(.none)
+        case "NEWTRUE", "NEWFALSE": try push(.bool)
+        case "INT":
+            let text = try input.line(what)
+            try push(text == "00" || text == "01" ? .bool : .int(Int64(text)))
+        case "LONG": try push(.int(Int64(try input.line(what).replacing("L", with: ""))))
+        case "FLOAT": _ = try input.line(what); try push(.float)
+        case "BINFLOAT": try input.skip(8, what); try push(.float)
+        case "BININT": try push(.int(Int64(Int32(truncatingIfNeeded: try input.uint(4, what)))))
+        case "BININT1": try push(.int(Int64(try input.byte(what))))
+        case "BININT2": try push(.int(Int64(try input.uint(2, what))))
+        case "LONG1", "LONG4":
+            let length = try input.uint(info.name == "LONG1" ? 1 : 4, what)
+            guard length <= Int32.max else { throw invalid("has a length \(length) that is too large") }
+            try push(.int(Self.int(fromLittleEndian: try input.bytes(Int(length), what))))
+        case "STRING":
+            var text = try input.line(what)
+            if text.count >= 2, let q = text.first, q == "'" || q == "\"", text.last == q {
+                text = String(text.dropFirst().dropLast())
+            }
+            try push(.string(text))
+        case "UNICODE": try push(.string(try input.line(what)))
+        case "BINSTRING", "SHORT_BINSTRING", "BINUNICODE":
+            let raw = try input.uint(info.name == "SHORT_BINSTRING" ? 1 : 4, what)
+            let length = info.name == "BINSTRING" ? Int64(Int32(truncatingIfNeeded: raw)) : Int64(raw)
+            guard length >= 0 else { throw invalid("has a negative length") }
+            try push(.string(String(decoding: try input.bytes(Int(length), what), as: UTF8.self)))
+        case "EMPTY_TUPLE": try push(.tuple([]))
+        case "TUPLE1", "TUPLE2", "TUPLE3":
+            let n = Int(op - 0x84)
+            var items: [PickleValue] = []
+            for _ in 0..<n { items.insert(try pop(), at: 0) }
+            try push(.tuple(items))
+        case "TUPLE": try push(.tuple(try popToMark()))
+        case "EMPTY_LIST": try push(.list)
+        case "LIST": _ = try popToMark(); try push(.list)
+        case "EMPTY_DICT": try push(.dict)
+        case "DICT":
+            guard try popToMark().count % 2 == 0 else { throw invalid("has an odd number of items") }
+            try push(.dict)
+        case "APPEND": _ = try pop(); try target(Self.isList, "a list")
+        case "APPENDS": _ = try popToMark(); try target(Self.isList, "a list")
+        case "SETITEM": _ = try pop(); _ = try pop(); try target(Self.isDict, "a dict")
+        case "SETITEMS":
+            guard try popToMark().count % 2 == 0 else { throw invalid("has an odd number of items") }
+            try target(Self.isDict, "a dict")
+        case "GLOBAL":
+            let module = try input.line(what)
+            let name = try input.line(what)
+            let qualified = try checkGlobal(module, name)
+            result.globals.insert(qualified)
+            try push(.global(qualified))
+        case "INST":
+            let module = try input.line(what)
+            let name = try input.line(what)
+            let qualified = try checkGlobal(module, name)
+            result.globals.insert(qualified)
+            try push(try call(.global(qualified), .tuple(try popToMark())))
+        case "OBJ":
+            var items = try popToMark()
+            guard !items.isEmpty else { throw invalid("has no class to instantiate") }
+            let cls = items.removeFirst()
+            try push(try call(cls, .tuple(items)))
+        case "REDUCE":
+            let args = try pop()
+            try push(try call(try pop(), args))
+        case "NEWOBJ":
+            let args = try pop()
+            try push(try call(try pop(), args))
+        case "BUILD": _ = try pop(); try target(Self.isObject, "an object made by an allowed call")
+        case "BINPERSID": try push(try persistentID(try pop()))
+        case "PERSID": throw .unsafe("pickle opcode \(what) (a text persistent id) is not used by torch.save")
+        case "EXT1", "EXT2", "EXT4":
+            throw .unsafe("pickle opcode \(what) imports through the copyreg extension registry, which cannot be checked statically")
+        case "GET": try get(try memoIndex(try input.line(what)))
+        case "BINGET": try get(UInt64(try input.byte(what)))
+        case "LONG_BINGET": try get(try input.uint(4, what))
+        case "PUT": try put(try memoIndex(try input.line(what)))
+        case "BINPUT": try put(UInt64(try input.byte(what)))
+        case "LONG_BINPUT": try put(try input.uint(4, what))
+        default: throw .unsafe("pickle opcode \(what) at offset \(opOffset) is not supported")
+        }
+        return false
+    }
+}
