@@ -4,8 +4,8 @@ import Foundation
 /// never FUSE's own threads for long and never Swift's cooperative pool.
 final class WorkerPool: @unchecked Sendable {
     // Guarded by `condition`.
+    // A job holds its part's bytes: it must be dropped as soon as it is taken.
     private var jobs: [@Sendable () -> Void] = []
-    private var head = 0
     private let condition = NSCondition()
 
     init(name: String, threads: Int) {
@@ -27,13 +27,8 @@ final class WorkerPool: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while head == jobs.count { condition.wait() }
-            let job = jobs[head]
-            head += 1
-            if head > 1024, head * 2 > jobs.count {
-                jobs.removeFirst(head)
-                head = 0
-            }
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()  // the queue holds a few jobs: O(n) is fine
             condition.unlock()
             job()
         }
