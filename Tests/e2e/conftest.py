@@ -288,6 +288,11 @@ class Mount:
         return f"workspaces/{self.workspace}/"
 
     def objects(self) -> dict[str, int]:
+        """The LoRA objects (workspaces/<ws>/loras/) and their sizes."""
+        return self.s3.objects(self.bucket, self.prefix + "loras/")
+
+    def all_objects(self) -> dict[str, int]:
+        """Everything under the workspace prefix (LoRAs and anything else lorafs keeps there)."""
         return self.s3.objects(self.bucket, self.prefix)
 
     def uploads(self) -> list[dict]:
@@ -309,7 +314,8 @@ class Mount:
         return {r["name"]: dict(r) for r in rows}
 
     def wait_no_uploads(self, timeout=15.0) -> list[dict]:
-        return wait_until(lambda: not self.uploads(), timeout) or self.uploads()
+        wait_until(lambda: not self.uploads(), timeout)
+        return self.uploads()
 
     # --- composite assertions ---------------------------------------------
     def assert_stored(self, name: str, src) -> dict:
@@ -339,11 +345,13 @@ class Mount:
         return row
 
     def assert_absent(self, name: str, before_objects: dict | None = None):
-        """Nothing of `name`: not listed, no catalog row, no new object, no upload."""
+        """Nothing of `name`: not listed, no catalog row, no new object (of any kind,
+        anywhere under the workspace prefix, compared with `before_objects` taken
+        from all_objects()), no open multipart upload."""
         assert name not in self.listing_all(), self.listing_all()
         assert name not in self.catalog()
         if before_objects is not None:
-            assert self.objects() == before_objects
+            assert self.all_objects() == before_objects
         assert self.wait_no_uploads() == []
 
 

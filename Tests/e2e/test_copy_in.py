@@ -10,7 +10,7 @@ from conftest import run, sha256_file, wait_until
 
 def test_empty_workspace_lists_no_lora(mnt):
     assert mnt.listing() == []
-    assert mnt.objects() == {}
+    assert mnt.all_objects() == {}
     assert (mnt.p(".lorafs/status")).is_file()
 
 
@@ -83,7 +83,7 @@ def test_unicode_name_is_percent_encoded_in_metadata(mnt, src):
 
 
 def test_non_lora_name_is_refused_with_eperm(mnt, src):
-    before = mnt.objects()
+    before = mnt.all_objects()
     r = mnt.cp(src.small, "notes.txt")
     assert r.returncode != 0
     assert "Operation not permitted" in r.stderr, r.stderr

@@ -91,7 +91,7 @@ def test_rsync_of_corrupt_file_fails_and_leaves_nothing(mnt, src):
                                      "final.incomplete", "final.safetensors~"])
 def test_write_then_rename_commits_only_the_final_name(mnt, src, tmpname):
     shutil.copyfile(src.small, mnt.p(tmpname))
-    assert mnt.catalog() == {} and mnt.objects() == {}
+    assert mnt.catalog() == {} and mnt.all_objects() == {}
     os.rename(mnt.p(tmpname), mnt.p("final.safetensors"))
     assert mnt.listing() == ["final.safetensors"]
     assert tmpname not in mnt.listing_all()
@@ -104,7 +104,7 @@ def test_staging_file_never_renamed_uploads_nothing(lorafs, src):
     shutil.copyfile(src.small, m.p("abandoned.safetensors.part"))
     assert m.remount() is m
     assert m.listing_all() == []
-    assert m.catalog() == {} and m.objects() == {} and m.uploads() == []
+    assert m.catalog() == {} and m.all_objects() == {} and m.uploads() == []
 
 
 def test_remount_shows_same_names_sizes_mtimes(lorafs, src):
@@ -126,8 +126,8 @@ def test_second_workspace_sees_nothing_of_the_first(lorafs, src):
     assert b.listing() == []
     assert b.cp(src.small2).returncode == 0
     assert a.listing() == [src.small.name] and b.listing() == [src.small2.name]
-    assert set(a.objects()).isdisjoint(b.objects())
-    assert all(k.startswith(f"workspaces/{b.workspace}/") for k in b.objects())
+    assert set(a.all_objects()).isdisjoint(b.all_objects())
+    assert all(k.startswith(f"workspaces/{b.workspace}/") for k in b.all_objects())
     # A name present in a only cannot be removed through b.
     assert run(["rm", b.p(src.small.name)]).returncode != 0
     assert a.listing() == [src.small.name]

