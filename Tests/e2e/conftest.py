@@ -184,6 +184,7 @@ class Mount:
         self.extra_args, self.max_size = list(extra_args), max_size
         self.proc: subprocess.Popen | None = None
         self.exit_codes: list[int] = []
+        self.start_failed: int | None = None  # exit code of a mount that never came up
 
     # --- lifecycle -------------------------------------------------------
     def args(self, foreground=True) -> list[str]:
@@ -214,7 +215,8 @@ class Mount:
         deadline = time.monotonic() + timeout
         while not is_fuse_mounted(self.mnt):
             if self.proc.poll() is not None:
-                raise AssertionError(f"lorafs mount exited with {self.proc.returncode} before mounting\n"
+                self.start_failed, self.proc = self.proc.returncode, None
+                raise AssertionError(f"lorafs mount exited with {self.start_failed} before mounting\n"
                                      f"{self.log()}")
             if time.monotonic() > deadline:
                 self._kill()

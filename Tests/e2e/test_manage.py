@@ -219,3 +219,39 @@ def test_fusermount_unmount_is_clean(lorafs, src):
 def test_status_file_is_readable(mnt):
     text = mnt.p(".lorafs/status").read_text()
     assert text.strip()
+
+
+def test_secrets_never_appear_in_logs_or_errors(lorafs, s3, src):
+    m = lorafs()
+    assert m.cp(src.small).returncode == 0
+    assert m.cp(src.corrupt("truncated", "secret-check.safetensors")).returncode != 0
+    texts = [m.p(".lorafs/errors").read_text(), m.p(".lorafs/status").read_text()]
+    assert m.unmount() == 0
+    texts.append(m.log_path.read_text(errors="replace"))
+    texts += [p.read_text(errors="replace") for p in m.state_dir.rglob("*.log")]
+    for t in texts:
+        assert s3.secret_key not in t
+
+
+@pytest.mark.parametrize("failure", ["wrong-secret", "nothing-listening"])
+def test_s3_failure_is_loud_and_leaves_nothing(lorafs, s3, src, failure):
+    """Either the mount refuses to start, or a copy fails with EIO; never a silent success."""
+    from conftest import S3, Mount
+    import seaweed
+    if failure == "wrong-secret":
+        bad = S3(s3.endpoint, s3.access_key, s3.secret_key[::-1])
+    else:
+        bad = S3(f"http://127.0.0.1:{seaweed.free_ports(1)[0]}", s3.access_key, s3.secret_key)
+    m = lorafs(start=False)
+    m.s3 = bad
+    try:
+        m.start(timeout=60)
+    except AssertionError as e:
+        assert m.start_failed not in (None, 0), f"mount neither worked nor failed: {e}"
+        assert bad.secret_key not in str(e)
+        return
+    r = m.cp(src.small)
+    assert r.returncode != 0, "copy reported success although S3 is unusable"
+    assert "Input/output error" in r.stderr, r.stderr
+    assert src.small.name not in m.listing_all() and m.catalog() == {}
+    assert s3.objects(m.bucket, m.prefix) == {}
