@@ -1,0 +1,92 @@
+import Foundation
+import LoRAFSCore
+import Synchronization
+
+/// An in-memory object store with switchable faults, to drive the filesystem
+/// logic without a kernel mount or a server (the e2e suite does both for real).
+final class MemoryObjectStore: ObjectStore {
+    struct Fault: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct State {
+        var objects: [String: [UInt8]] = [:]
+        var metadata: [String: [String: String]] = [:]
+        var uploads: [String: (key: String, parts: [Int: [UInt8]])] = [:]
+        var failing: Set<String> = []
+        var nextID = 0
+    }
+
+    let state = Mutex(State())
+
+    /// Makes an operation (`complete`, `delete`, `part`, `put`) fail until cleared.
+    func fail(_ operation: String, _ on: Bool = true) {
+        state.withLock { if on { $0.failing.insert(operation) } else { $0.failing.remove(operation) } }
+    }
+
+    private func check(_ operation: String) throws {
+        if state.withLock({ $0.failing.contains(operation) }) { throw Fault(description: "injected \(operation) failure") }
+    }
+
+    var loraKeys: [String] { state.withLock { $0.objects.keys.filter { $0.contains("/loras/") }.sorted() } }
+    var openUploads: Int { state.withLock { $0.uploads.count } }
+    func object(_ key: String) -> [UInt8]? { state.withLock { $0.objects[key] } }
+
+    func putObject(key: String, body: [UInt8], metadata: [String: String], contentSHA256: [UInt8]) throws {
+        try check("put")
+        state.withLock {
+            $0.objects[key] = body
+            $0.metadata[key] = metadata
+        }
+    }
+
+    func createMultipartUpload(key: String, metadata: [String: String]) throws -> String {
+        try check("create")
+        return state.withLock {
+            $0.nextID += 1
+            let id = "upload-\($0.nextID)"
+            $0.uploads[id] = (key, [:])
+            $0.metadata[key] = metadata
+            return id
+        }
+    }
+
+    func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8]) throws -> String {
+        try check("part")
+        return try state.withLock {
+            guard $0.uploads[uploadID] != nil else { throw Fault(description: "NoSuchUpload") }
+            $0.uploads[uploadID]!.parts[partNumber] = body
+            return "etag-\(partNumber)"
+        }
+    }
+
+    func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws {
+        try check("complete")
+        try state.withLock {
+            guard let upload = $0.uploads.removeValue(forKey: uploadID) else { throw Fault(description: "NoSuchUpload") }
+            $0.objects[key] = parts.flatMap { upload.parts[$0.number]! }
+        }
+    }
+
+    func abortMultipartUpload(key: String, uploadID: String) throws {
+        state.withLock { _ = $0.uploads.removeValue(forKey: uploadID) }
+    }
+
+    func listMultipartUploads(prefix: String) throws -> [(key: String, uploadID: String)] {
+        state.withLock { $0.uploads.filter { $0.value.key.hasPrefix(prefix) }.map { (key: $0.value.key, uploadID: $0.key) } }
+    }
+
+    func getObject(key: String, range: Range<UInt64>) throws -> [UInt8] {
+        try check("get")
+        return try state.withLock {
+            guard let bytes = $0.objects[key] else { throw Fault(description: "NoSuchKey") }
+            let upper = Int(min(UInt64(bytes.count), range.upperBound))
+            return Array(bytes[Int(range.lowerBound)..<upper])
+        }
+    }
+
+    func deleteObject(key: String) throws {
+        try check("delete")
+        state.withLock { _ = $0.objects.removeValue(forKey: key) }
+    }
+}
