@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
 //   C shims, one per C library:  CFuse, CCurl, CCrypto
-//   Domain libraries (no FUSE):  LoRAFormats, Hashing, S3, Catalog, LoRAFSCore
+//   Domain libraries (no FUSE):  LoRAFormats, Hashing, S3, Catalog, Generation, LoRAFSCore
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
 let package = Package(
@@ -33,8 +33,9 @@ let package = Package(
         .target(name: "Catalog", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "Generation"),
         .target(name: "LoRAFSCore", dependencies: [
-            "LoRAFormats", "Hashing", "S3", "Catalog",
+            "LoRAFormats", "Hashing", "S3", "Catalog", "Generation",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -56,5 +57,6 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
     ]
 )
