@@ -61,6 +61,8 @@ public enum CheckpointValidator {
         guard head.count >= 4 else { throw .invalid("file is \(source.size) bytes, too short for a PyTorch checkpoint") }
         if head.starts(with: zipMagic) { return try validateZip(source) }
         guard head == legacyMagicPickle else {
+            // A bare pickle: walk it anyway so that a malicious one is reported as unsafe.
+            _ = try PickleWalker.walk(PickleInput(source, from: 0, to: min(source.size, maxPickleSize)))
             throw .invalid("not a PyTorch checkpoint: a pickle without the torch.save magic number")
         }
         return try validateLegacy(source)

@@ -6,6 +6,8 @@ final class PickleInput<Source: ByteSource> {
     static var maxLineLength: Int { 1 << 16 }
 
     let source: Source
+    /// Where the pickle data begins in the source; offsets in messages are relative to it.
+    let start: UInt64
     let end: UInt64
     private(set) var position: UInt64
     private var cache: [UInt8] = []
@@ -13,14 +15,18 @@ final class PickleInput<Source: ByteSource> {
 
     init(_ source: Source, from start: UInt64, to end: UInt64) {
         self.source = source
+        self.start = start
         self.position = start
         self.end = min(end, source.size)
     }
 
     var atEnd: Bool { position >= end }
 
+    /// The current position relative to ``start``.
+    var offset: UInt64 { position - start }
+
     private func truncated(_ what: String) -> LoRAValidationError {
-        .invalid("truncated pickle: \(what) at offset \(position) runs past the end of the data")
+        .invalid("truncated pickle: \(what) at offset \(offset) runs past the end of the data")
     }
 
     /// Makes sure `[position, position + count)` is cached; false when it passes `end`.

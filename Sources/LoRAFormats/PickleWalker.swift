@@ -144,7 +144,7 @@ struct PickleWalker<Source: ByteSource> {
         while true {
             count += 1
             if count > Self.maxOpcodes { throw .invalid("pickle has more than \(Self.maxOpcodes) opcodes") }
-            opOffset = input.position
+            opOffset = input.offset
             guard !input.atEnd else { throw .invalid("truncated pickle: it ends at offset \(opOffset) without a STOP opcode") }
             op = try input.byte("opcode")
             if try step() { return result }
