@@ -2,6 +2,18 @@
 indirect enum PickleValue {
     case mark, none, bool, int(Int64?), float, string(String), bytes
     case global(String), tuple([PickleValue]), list, dict, object(String), persistent
+
+    var isList: Bool { if case .list = self { true } else { false } }
+    var isObject: Bool { if case .object = self { true } else { false } }
+
+    /// A dict, or an instance of a dict-like allowed class (`OrderedDict`).
+    var isDictLike: Bool {
+        switch self {
+        case .dict: return true
+        case .object(let name): return PickleAllowList.dictLike.contains(name)
+        default: return false
+        }
+    }
 }
 
 /// Walks one pickle statically, opcode by opcode, without executing anything.
@@ -110,17 +122,6 @@ struct PickleWalker<Source: ByteSource> {
         }
     }
 
-    private static func isDict(_ v: PickleValue) -> Bool {
-        switch v {
-        case .dict: return true
-        case .object(let name): return PickleAllowList.dictLike.contains(name)
-        default: return false
-        }
-    }
-
-    private static func isList(_ v: PickleValue) -> Bool { if case .list = v { true } else { false } }
-    private static func isObject(_ v: PickleValue) -> Bool { if case .object = v { true } else { false } }
-
     private mutating func persistentID(_ pid: PickleValue) throws(LoRAValidationError) -> PickleValue {
         guard case .tuple(let items) = pid, items.count >= 3, case .string("storage") = items[0] else {
             throw .unsafe("pickle persistent id at offset \(opOffset) is not a (\"storage\", type, key, ...) tuple as torch.save writes")
@@ -212,12 +213,12 @@ struct PickleWalker<Source: ByteSource> {
         case "DICT":
             guard try popToMark().count % 2 == 0 else { throw invalid("has an odd number of items") }
             try push(.dict)
-        case "APPEND": _ = try pop(); try target(Self.isList, "a list")
-        case "APPENDS": _ = try popToMark(); try target(Self.isList, "a list")
-        case "SETITEM": _ = try pop(); _ = try pop(); try target(Self.isDict, "a dict")
+        case "APPEND": _ = try pop(); try target({ $0.isList }, "a list")
+        case "APPENDS": _ = try popToMark(); try target({ $0.isList }, "a list")
+        case "SETITEM": _ = try pop(); _ = try pop(); try target({ $0.isDictLike }, "a dict")
         case "SETITEMS":
             guard try popToMark().count % 2 == 0 else { throw invalid("has an odd number of items") }
-            try target(Self.isDict, "a dict")
+            try target({ $0.isDictLike }, "a dict")
         case "GLOBAL":
             let module = try input.line(what)
             let name = try input.line(what)
@@ -241,7 +242,7 @@ struct PickleWalker<Source: ByteSource> {
         case "NEWOBJ":
             let args = try pop()
             try push(try call(try pop(), args))
-        case "BUILD": _ = try pop(); try target(Self.isObject, "an object made by an allowed call")
+        case "BUILD": _ = try pop(); try target({ $0.isObject }, "an object made by an allowed call")
         case "BINPERSID": try push(try persistentID(try pop()))
         case "PERSID": throw .unsafe("pickle opcode \(what) (a text persistent id) is not used by torch.save")
         case "EXT1", "EXT2", "EXT4":

@@ -105,4 +105,23 @@ struct PickleSafetyTests {
         file += callPickle("posix", "system")
         #expect(validationError { _ = try CheckpointValidator.validate(InMemoryByteSource(file)) }?.kind == .unsafePickle)
     }
+
+    @Test func aBareMaliciousPickleIsReportedAsUnsafe() {
+        let error = validationError { _ = try CheckpointValidator.validate(InMemoryByteSource(callPickle("posix", "system"))) }
+        #expect(error?.kind == .unsafePickle)
+    }
+
+    @Test func protocolZeroTextOpcodesAreDecoded() throws {
+        // (dp0\nS'a'\np1\nI1\nsg1\nL5L\ns.  ==  {'a': 1, <memo 1>: 5}
+        let text = "(dp0\nS'a'\np1\nI1\nsg1\nL5L\ns."
+        let summary = try CheckpointValidator.validate(InMemoryByteSource(torchZip(pickle: Array(text.utf8), storages: 0)))
+        #expect(summary.tensorCount == 0)
+        #expect(summary.globals.isEmpty)
+    }
+
+    @Test func appendingToSomethingThatIsNotAListIsRefused() {
+        var p = Pickle.proto2()
+        p.global("collections", "OrderedDict"); p.int(1); p.op([UInt8(ascii: "a")]); p.stop()
+        #expect(refusal(p.bytes)?.kind == .unsafePickle)
+    }
 }

@@ -191,4 +191,16 @@ struct SafetensorsHeaderTests {
     func otherLoRANamingConventionsAreRecognised(name: String) throws {
         #expect(try parsedHeader(safetensors([T(name: name)])).tensors.count == 1)
     }
+
+    @Test func escapedTensorNamesAreDecoded() throws {
+        let json = #"{"bl\u00f6cks.0.lora_up.weight\ud83d\ude00":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}"#
+        let header = try parsedHeader(safetensorsFile(header: json, dataBytes: 8))
+        #expect(header.tensors.first?.name == "blöcks.0.lora_up.weight😀")
+    }
+
+    @Test func loneSurrogatesInTheHeaderAreRefused() {
+        let json = #"{"a.lora_up.weight\ud83d":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}"#
+        let error = validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: json, dataBytes: 8)) }
+        #expect(error?.reason.contains("lone surrogate") == true)
+    }
 }
