@@ -82,3 +82,14 @@ public enum AWSConfigResolver {
             caBundlePath: env("AWS_CA_BUNDLE") ?? fromConfig["ca_bundle"].map(expand))
     }
 }
+
+extension S3Configuration {
+    /// A configuration for `bucket` from resolved AWS settings; the regional AWS endpoint when none was set.
+    public init(
+        resolved: ResolvedAWSConfiguration, bucket: String, addressing: Addressing? = nil, allowHTTP: Bool = false
+    ) throws(S3ConfigurationError) {
+        try self.init(
+            endpoint: resolved.endpoint ?? Self.awsEndpoint(region: resolved.region), region: resolved.region,
+            bucket: bucket, addressing: addressing, allowHTTP: allowHTTP, caBundlePath: resolved.caBundlePath)
+    }
+}
