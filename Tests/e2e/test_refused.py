@@ -1,6 +1,7 @@
 """Bad input fails loudly at close (or earlier) and leaves nothing behind: no
 listed file, no object, no open multipart upload, no catalog row; the reason is
 readable from `.lorafs/errors`."""
+import os
 import re
 import subprocess
 import sys
@@ -135,3 +136,67 @@ def test_writer_killed_mid_copy_leaves_nothing(mnt, src):
     assert mnt.wait_no_uploads(20) == []
     mnt.assert_absent("killed.safetensors", {})
     assert mnt.all_objects() == {}
+
+
+@pytest.mark.parametrize("kind", ["bad-header", "huge-header", "html"])
+def test_bad_header_fails_fast_at_write(mnt, src, kind):
+    """The issue: "a bad header is refused as soon as the header has arrived, not after
+    the upload". Write the bad header then 40 MiB more: a write() must fail with EINVAL
+    long before the end, and nothing reaches S3."""
+    import errno
+    bad = src.corrupt(kind).read_bytes()
+    dst = mnt.p(f"fast-{kind}.safetensors")
+    written, err = 0, None
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        chunk = bad + b"\0" * (1024 * 1024 - len(bad) % (1024 * 1024))
+        filler = b"\0" * (1024 * 1024)
+        for i in range(41):
+            os.write(fd, chunk if i == 0 else filler)
+            written += 1024 * 1024
+    except OSError as e:
+        err = e
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    assert err is not None and err.errno == errno.EINVAL, f"no EINVAL from write() after {written} bytes"
+    assert written <= 8 * 1024 * 1024, f"refused only after {written} bytes"
+    mnt.assert_absent(dst.name, {})
+
+
+def test_file_being_written_is_invisible_to_other_processes(mnt, src):
+    """Until close() commits it, another process does not list or read a half-written LoRA."""
+    dst = mnt.p("inflight.safetensors")
+    data = src.big.read_bytes()
+    with open(dst, "wb") as f:
+        f.write(data[: 10 * 1024 * 1024])
+        f.flush()
+        ls = run(["ls", "-a", mnt.p("")]).stdout.split()
+        r = run(["sh", "-c", f"cat '{dst}' >/dev/null"])
+        # (finish the copy before asserting, so a failure leaves no writer behind)
+        f.write(data[10 * 1024 * 1024:])
+    assert "inflight.safetensors" not in ls, ls
+    assert r.returncode != 0, "another process could read a half-written LoRA"
+    mnt.assert_stored("inflight.safetensors", src.big)
+
+
+def test_another_process_closing_the_file_does_not_commit_it(mnt, src):
+    """flush() comes once per close() of any descriptor: a reader's (or any other
+    process's) close must not commit or refuse a copy still being written."""
+    dst = mnt.p("shared.safetensors")
+    data = src.big.read_bytes()
+    with open(dst, "wb") as f:
+        f.write(data[: 10 * 1024 * 1024])
+        f.flush()
+        run([sys.executable, "-c", f"""
+try:
+    open({str(dst)!r}, 'rb').close()
+except OSError:
+    pass
+"""])
+        f.write(data[10 * 1024 * 1024:])
+    row = mnt.catalog().get("shared.safetensors")
+    assert row and row["size"] == len(data), (row, mnt.errors()[-3:])
+    assert run(["sha256sum", dst]).stdout.split()[0] == sha256_file(src.big)
