@@ -86,7 +86,7 @@ struct LoRAResolver {
 
     /// `have: a.safetensors, b.safetensors` (sorted, at most ``listedNames``), or a note that there are none.
     func available() -> String {
-        let names = workspace.map(\.name).sorted()
+        let names = workspace.map(\.name).sorted { ($0.lowercased(), $0) < ($1.lowercased(), $1) }
         if names.isEmpty { return "the workspace has no LoRAs" }
         var text = "have: " + names.prefix(Self.listedNames).joined(separator: ", ")
         if names.count > Self.listedNames { text += " and \(names.count - Self.listedNames) more" }

@@ -66,6 +66,7 @@ public struct JSONParser {
         if peek(UInt8(ascii: "}")) { index += 1; return .object(members) }
         while true {
             skipWhitespace()
+            if peek(UInt8(ascii: "}")), !members.isEmpty { throw failure("trailing comma before '}'") }
             guard peek(UInt8(ascii: "\"")) else { throw failure("expected a string key in an object") }
             let key = try string()
             skipWhitespace()
@@ -88,6 +89,7 @@ public struct JSONParser {
         if peek(UInt8(ascii: "]")) { index += 1; return .array(elements) }
         while true {
             skipWhitespace()
+            if peek(UInt8(ascii: "]")), !elements.isEmpty { throw failure("trailing comma before ']'") }
             elements.append(try value(depth: depth))
             skipWhitespace()
             if peek(UInt8(ascii: ",")) { index += 1; continue }
