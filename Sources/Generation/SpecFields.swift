@@ -56,9 +56,10 @@ struct SpecFields {
 
     func integer(_ key: String, in range: ClosedRange<Int>) throws(SpecError) -> Int? {
         guard let value = value(key) else { return nil }
-        guard value.numberValue != nil else { throw wrongType(key, expected: "an integer", got: value) }
+        guard let number = value.numberValue else { throw wrongType(key, expected: "an integer", got: value) }
         guard let integer = value.integerValue else {
-            throw SpecError(field: field(key), reason: "\(value.excerpt()) is not a whole number")
+            let problem = number.rounded() == number ? "is out of range (\(range.lowerBound)...\(range.upperBound))" : "is not a whole number"
+            throw SpecError(field: field(key), reason: "\(value.excerpt()) \(problem)")
         }
         guard range.contains(integer) else {
             throw SpecError(field: field(key), reason: "\(integer) is out of range (\(range.lowerBound)...\(range.upperBound))")

@@ -117,6 +117,7 @@ import Testing
             (#""shift": 0.5"#, "shift", ["0.5", "1...20"]),
             (#""seed": -1"#, "seed", ["-1", "0...4294967295"]),
             (#""seed": 4294967296"#, "seed", ["4294967296"]),
+            (#""seed": 1e20"#, "seed", ["1e+20", "out of range"]),
             (#""width": 1000, "height": 480"#, "width", ["1000", "multiple of 16"]),
             (#""width": 4096, "height": 480"#, "width", ["4096", "256...1920"]),
             (#""width": 832"#, "height", ["missing", "\"width\""]),
@@ -183,7 +184,16 @@ import Testing
             field: "loras[0].sha256", mentions: [sha, "\"boat-style.safetensors\""])
     }
 
+    @Test func oversizedDocument() {
+        let padding = String(repeating: " ", count: SpecLimits.maxDocumentBytes)
+        expectRejected(#"{"model": "t2v-A14B", "prompt": "p"}"# + padding, field: "", mentions: ["1048612 bytes"])
+    }
+
     @Test func descriptionJoinsFieldAndReason() {
+        let workspace = [Fixtures.lora("a.safetensors"), Fixtures.lora("b.safetensors")]
+        let error = Fixtures.rejection(
+            #"{"model": "t2v-A14B", "prompt": "p", "loras": [{"name": "a"}, {"name": "x.safetensors"}]}"#, workspace: workspace)
+        #expect(error?.description == #"loras[1].name: "x.safetensors" is not in this workspace (have: a.safetensors, b.safetensors)"#)
         #expect(SpecError(field: "frames", reason: "80 is not 4n+1").description == "frames: 80 is not 4n+1")
         #expect(SpecError(field: "", reason: "not valid JSON").description == "not valid JSON")
     }
