@@ -24,7 +24,8 @@ extension FUSEMount {
         ops.getattr = { path, st, fi in
             let mount = FUSEMount.current()
             return mount.reply {
-                let attributes = try mount.filesystem.attributes(path: String(cString: path!), handle: fi.map { $0.pointee.fh })
+                let attributes = try mount.filesystem.attributes(
+                    path: String(cString: path!), handle: fi.map { $0.pointee.fh }, caller: FUSEMount.caller())
                 mount.fill(st!, attributes)
             }
         }
@@ -44,7 +45,7 @@ extension FUSEMount {
         ops.create = { path, _, fi in
             let mount = FUSEMount.current()
             return mount.reply {
-                fi!.pointee.fh = try mount.filesystem.create(path: String(cString: path!))
+                fi!.pointee.fh = try mount.filesystem.create(path: String(cString: path!), caller: FUSEMount.caller())
             }
         }
         ops.open = { path, fi in
@@ -53,7 +54,7 @@ extension FUSEMount {
                 let flags = fi!.pointee.flags
                 let mode = WorkspaceFilesystem.OpenMode(write: flags & O_ACCMODE != O_RDONLY, truncate: flags & O_TRUNC != 0)
                 let name = String(cString: path!)
-                fi!.pointee.fh = try mount.filesystem.open(path: name, mode: mode)
+                fi!.pointee.fh = try mount.filesystem.open(path: name, mode: mode, caller: FUSEMount.caller())
                 if try mount.filesystem.attributes(path: name).isVirtual { fi!.pointee.direct_io = 1 }
             }
         }
@@ -73,7 +74,7 @@ extension FUSEMount {
         }
         ops.flush = { _, fi in
             let mount = FUSEMount.current()
-            return mount.reply { try mount.filesystem.flush(handle: fi!.pointee.fh) }
+            return mount.reply { try mount.filesystem.flush(handle: fi!.pointee.fh, caller: FUSEMount.caller()) }
         }
         ops.release = { _, fi in
             FUSEMount.current().filesystem.release(handle: fi!.pointee.fh)
@@ -166,6 +167,11 @@ extension FUSEMount {
         return ops
     }
 
+    /// The process making the current request.
+    static func caller() -> ProcessIdentity {
+        ProcessIdentity(threadID: fuse_get_context()!.pointee.pid)
+    }
+
     /// Runs `body`, mapping its error to `-errno` (EIO for anything unexpected).
     func reply(_ body: () throws -> Void) -> Int32 {
         do {
@@ -191,7 +197,9 @@ extension FUSEMount {
     }
 
     func existing(_ path: UnsafePointer<CChar>?, _ fi: UnsafeMutablePointer<fuse_file_info>?) -> Int32 {
-        reply { _ = try filesystem.attributes(path: String(cString: path!), handle: fi.map { $0.pointee.fh }) }
+        reply {
+            _ = try filesystem.attributes(path: String(cString: path!), handle: fi.map { $0.pointee.fh }, caller: FUSEMount.caller())
+        }
     }
 
     func fill(_ st: UnsafeMutablePointer<stat>, _ attributes: FileAttributes) {

@@ -42,6 +42,9 @@ final class PendingFile: @unchecked Sendable {
     var dirty = false
 
     // Guarded by the namespace lock.
+    /// The process that created (or truncated) the file: only its flushes commit,
+    /// and only it sees the file before the commit.
+    var writer: Int32?
     var openHandles = 0
     var lastRelease = Date()
 
@@ -62,5 +65,13 @@ final class PendingFile: @unchecked Sendable {
     func abandonUpload() {
         upload?.abort()
         upload = nil
+    }
+}
+
+extension PendingFile {
+    /// Whether `caller` may see this file before its commit (namespace lock held).
+    func isVisible(to caller: ProcessIdentity?) -> Bool {
+        guard let caller, let writer else { return true }
+        return caller.processID == writer
     }
 }

@@ -20,7 +20,14 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws {
-        _ = try client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+        do {
+            _ = try client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+        } catch where error.isNotFound {
+            // A retried complete whose first attempt succeeded (its answer was lost)
+            // sees NoSuchUpload: the object is there. Keys are never reused, so its
+            // presence means our upload completed.
+            guard try client.headObject(key: key) != nil else { throw error }
+        }
     }
 
     public func abortMultipartUpload(key: String, uploadID: String) throws {

@@ -6,11 +6,12 @@ final class WorkerPool: @unchecked Sendable {
     // Guarded by `condition`.
     // A job holds its part's bytes: it must be dropped as soon as it is taken.
     private var jobs: [@Sendable () -> Void] = []
+    private var stopping = false
     private let condition = NSCondition()
 
     init(name: String, threads: Int) {
         for index in 0..<threads {
-            let thread = Thread { [unowned self] in self.run() }
+            let thread = Thread { [self] in self.run() }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
@@ -24,10 +25,22 @@ final class WorkerPool: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Lets the threads finish the queued jobs and exit.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
     private func run() {
         while true {
             condition.lock()
-            while jobs.isEmpty { condition.wait() }
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
             let job = jobs.removeFirst()  // the queue holds a few jobs: O(n) is fine
             condition.unlock()
             job()

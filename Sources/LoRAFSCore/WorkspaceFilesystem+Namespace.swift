@@ -16,7 +16,7 @@ extension WorkspaceFilesystem {
 
     /// `open`: stored LoRAs read from S3; writing one replaces it (O_TRUNC) with a
     /// new version that is committed at close.
-    public func open(path: String, mode: OpenMode) throws(FSError) -> UInt64 {
+    public func open(path: String, mode: OpenMode, caller: ProcessIdentity? = nil) throws(FSError) -> UInt64 {
         switch try node(path) {
         case .root, .controlDirectory:
             throw FSError(EISDIR, "\(path) is a directory")
@@ -36,10 +36,12 @@ extension WorkspaceFilesystem {
                         throw report(FSError.notPermitted("\(name): a stored LoRA cannot be modified in place; copy a new version over it"))
                     }
                 }
-                return try create(path: path)
+                return try create(path: path, caller: caller)
             }
             let handle: UInt64? = state.withLock { ns in
                 if let pending = ns.pending[name], ns.loras[name] == nil {
+                    // Before its commit, a file is readable only by its writer.
+                    guard pending.isVisible(to: caller) else { return nil }
                     return open(pending, as: .pendingReader(pending), in: &ns)
                 }
                 guard let record = ns.loras[name] else { return nil }

@@ -14,7 +14,7 @@ extension WorkspaceFilesystem {
     }
 
     /// `create`: a new file (or a fresh version of a stored one) in the spool.
-    public func create(path: String) throws(FSError) -> UInt64 {
+    public func create(path: String, caller: ProcessIdentity? = nil) throws(FSError) -> UInt64 {
         guard case .entry(let name) = try node(path) else {
             throw report(FSError.notPermitted("\(path): cannot create files here"))
         }
@@ -22,9 +22,11 @@ extension WorkspaceFilesystem {
         let spool: SpoolFile
         do { spool = try SpoolFile(directory: spoolDirectory) } catch { throw report(FSError.wrap(error, name)) }
         let fresh = PendingFile(name: name, role: role, spool: spool)
+        let writer = caller?.processID
         let (pending, handle) = state.withLock { ns in
             let pending = ns.pending[name] ?? fresh
             ns.pending[name] = pending
+            pending.writer = writer
             return (pending, open(pending, as: .writer(pending), in: &ns))
         }
         if pending !== fresh {
@@ -128,10 +130,17 @@ extension WorkspaceFilesystem {
             partSize: options.partSize, maxInFlight: options.maxPartsInFlight, pool: uploads, logger: logger)
     }
 
-    /// `flush` (every `close()`): commits a LoRA file written since its last commit.
+    /// `flush` (every `close()` of every duplicated descriptor): the writer's own
+    /// close commits a LoRA file written since its last commit. Closes by other
+    /// processes (a child inheriting the descriptor across fork/exec, a reader)
+    /// commit nothing; if the writer closed first, the last release commits.
     /// Staging files are committed by their rename instead.
-    public func flush(handle: UInt64) throws(FSError) {
-        guard case .writer(let pending)? = state.withLock({ $0.handles[handle] }) else { return }
+    public func flush(handle: UInt64, caller: ProcessIdentity? = nil) throws(FSError) {
+        guard let pending: PendingFile = state.withLock({ ns in
+            guard case .writer(let pending)? = ns.handles[handle] else { return nil }
+            if let caller, let writer = pending.writer, caller.processID != writer { return nil }
+            return pending
+        }) else { return }
         pending.lock.lock()
         defer { pending.lock.unlock() }
         if let failure = pending.failure { throw failure }
@@ -244,6 +253,11 @@ extension WorkspaceFilesystem {
         guard let (pending, last) = released, last else { return }
         pending.lock.lock()
         let keep = pending.role == .staging && pending.failure == nil
+        if case .lora = pending.role, pending.dirty, pending.failure == nil {
+            // The writer's own close came before another descriptor's: commit now.
+            // The error, if any, can only reach the log and `.lorafs/errors`.
+            try? commit(pending, as: pending.name)
+        }
         pending.lock.unlock()
         if !keep { discard(pending) }
     }
@@ -277,8 +291,9 @@ extension WorkspaceFilesystem {
     /// Discards staging files whose rename never came, every few seconds.
     func startSweeper() {
         let thread = Thread { [weak self] in
-            while let self {
+            while true {
                 Thread.sleep(forTimeInterval: 5)
+                guard let self else { return }
                 self.sweepStaging(olderThan: self.options.stagingGrace)
             }
         }

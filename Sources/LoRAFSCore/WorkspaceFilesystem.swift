@@ -70,6 +70,11 @@ public final class WorkspaceFilesystem: Sendable {
         startSweeper()
     }
 
+    deinit {
+        uploads.stop()
+        downloads.stop()
+    }
+
     var spoolDirectory: String { options.stateDirectory + "/spool" }
 
     /// Aborts multipart uploads an earlier crashed run left under this workspace's prefix.
@@ -116,7 +121,8 @@ public final class WorkspaceFilesystem: Sendable {
         FileAttributes(kind: .file, size: UInt64(record.size), modified: record.uploadedAt, mode: 0o644)
     }
 
-    public func attributes(path: String, handle: UInt64? = nil) throws(FSError) -> FileAttributes {
+    /// - Parameter caller: who asks; a file being written is visible only to its writer.
+    public func attributes(path: String, handle: UInt64? = nil, caller: ProcessIdentity? = nil) throws(FSError) -> FileAttributes {
         switch try node(path) {
         case .root, .controlDirectory:
             return Self.directory(mountedAt.timeIntervalSince1970)
@@ -127,7 +133,8 @@ public final class WorkspaceFilesystem: Sendable {
             let found: FileAttributes? = state.withLock { ns in
                 if let handle, case .writer(let pending)? = ns.handles[handle] { return pending.attributes }
                 if let record = ns.loras[name] { return Self.attributes(of: record) }
-                return ns.pending[name]?.attributes
+                guard let pending = ns.pending[name], pending.isVisible(to: caller) else { return nil }
+                return pending.attributes
             }
             guard let found else { throw FSError.notFound(name) }
             return found

@@ -74,6 +74,7 @@ struct MountCommand: ParsableCommand {
 
     /// Connects to S3, opens the catalog and serves the mount until it is unmounted.
     private func serve(mountpoint: String, stateDirectory: String) throws {
+        MemoryTuning.apply()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LORAFS_LOG_LEVEL"] ?? "") ?? .info
