@@ -11,6 +11,7 @@ Environment:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -341,10 +342,25 @@ class Mount:
         md = h["Metadata"]
         assert unquote(md.get("lorafs-name", "")) == name, md
         assert md.get("lorafs-workspace") == self.workspace, md
-        assert md.get("lorafs-sha256", "").lower() == digest, md
-        assert md.get("lorafs-size") == str(size), md
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", md.get("lorafs-uploaded-at", "")), md
+        # SHA-256 and size: on the object itself when it went up in one PUT; a
+        # multipart object's metadata is fixed before its hash is known, so for
+        # every object the manifest beside it carries them (and follows renames).
+        if "lorafs-sha256" in md:
+            assert md["lorafs-sha256"].lower() == digest, md
+            assert md.get("lorafs-size") == str(size), md
+        manifest = self.manifest(row["object_key"])
+        assert manifest["name"] == name and manifest["workspace"] == self.workspace, manifest
+        assert manifest["sha256"] == digest and manifest["size"] == size, manifest
+        assert manifest["object_key"] == row["object_key"], manifest
         return row
+
+    def manifest(self, object_key: str) -> dict:
+        """The manifest `workspaces/WS/manifests/ID.json` of a LoRA object."""
+        ident = object_key.rsplit("/", 1)[1].split(".", 1)[0]
+        key = f"workspaces/{self.workspace}/manifests/{ident}.json"
+        body = self.s3.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return json.loads(body)
 
     def assert_absent(self, name: str, before_objects: dict | None = None):
         """Nothing of `name`: not listed, no catalog row, no new object (of any kind,
