@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
 //   C shims, one per C library:  CFuse, CCurl, CCrypto
-//   Domain libraries (no FUSE):  LoRAFormats, Hashing, S3, Catalog, Generation, LoRAFSCore
+//   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, LoRAFSCore
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
 let package = Package(
@@ -26,8 +26,9 @@ let package = Package(
         // MARK: Domain libraries
         .target(name: "LoRAFormats"),
         .target(name: "Hashing", dependencies: ["CCrypto"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "S3", dependencies: [
-            "CCurl", "Hashing",
+            "HTTPTransport", "Hashing",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Catalog", dependencies: [
@@ -35,7 +36,7 @@ let package = Package(
         ]),
         .target(name: "Generation"),
         .target(name: "LoRAFSCore", dependencies: [
-            "LoRAFormats", "Hashing", "S3", "Catalog", "Generation",
+            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

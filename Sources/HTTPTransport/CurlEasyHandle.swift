@@ -1,7 +1,7 @@
 import CCurl
 
 /// One libcurl easy handle (`CURL *`). Used by one thread at a time: the pool hands it out exclusively.
-final class CurlEasyHandle: @unchecked Sendable {
+public final class CurlEasyHandle: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
 
     init() {
@@ -12,7 +12,7 @@ final class CurlEasyHandle: @unchecked Sendable {
     deinit { curl_easy_cleanup(handle) }
 
     /// Sends `request` and waits for the whole response. The corresponding C function is `curl_easy_perform`.
-    func perform(_ request: HTTPRequest, options: TransportOptions) -> Result<HTTPResponse, TransportError> {
+    public func perform(_ request: HTTPRequest, options: TransportOptions) -> Result<HTTPResponse, TransportError> {
         curl_easy_reset(handle)  // options go, open connections stay
         let transfer = CurlTransfer(request: request)
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))

@@ -1,3 +1,4 @@
+import Foundation
 import CCurl
 
 /// The state of one transfer that libcurl's callbacks read and write. Callbacks find it through the
