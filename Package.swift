@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
 //   C shims, one per C library:  CFuse, CCurl, CCrypto
-//   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, LoRAFSCore
+//   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
 let package = Package(
@@ -35,8 +35,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Generation"),
+        .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
-            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation",
+            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -16,4 +16,12 @@ public protocol LoRACatalog: Sendable {
     /// Deletes the row; returns it if it existed.
     @discardableResult
     func delete(named name: String) throws -> LoRARecord?
+
+    /// Every generation job, oldest first.
+    func allJobs() throws -> [JobRecord]
+    /// Inserts a job; fails with `CatalogError.exists` if the name is taken.
+    func insertJob(_ job: JobRecord) throws
+    func updateJob(_ job: JobRecord) throws
+    @discardableResult
+    func deleteJob(named name: String) throws -> JobRecord?
 }

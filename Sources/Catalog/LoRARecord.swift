@@ -19,14 +19,32 @@ public struct LoRARecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var uploadedAt: Double
     /// `safetensors` or `ckpt`.
     public var kind: String
+    /// What the safetensors header says about the LoRA (nil for `.ckpt` and unknowns).
+    public var rank: Int?
+    /// The model width its tensors target: 5120 (WAN A14B), 3072 (TI2V-5B), 1536 (Wan 2.1 1.3B).
+    public var hiddenSize: Int?
+    /// `k_img` / `v_img` keys: a Wan 2.1 I2V LoRA.
+    public var hasImageCrossAttention: Bool
+    /// `modelspec.timestep_range`, which tells a high-noise from a low-noise LoRA.
+    public var timestepRange: String?
+    public var triggerPhrase: String?
+    public var baseModel: String?
 
-    public init(name: String, objectKey: String, size: Int64, sha256: String, uploadedAt: Double, kind: String) {
+    public init(name: String, objectKey: String, size: Int64, sha256: String, uploadedAt: Double, kind: String,
+                rank: Int? = nil, hiddenSize: Int? = nil, hasImageCrossAttention: Bool = false,
+                timestepRange: String? = nil, triggerPhrase: String? = nil, baseModel: String? = nil) {
         self.name = name
         self.objectKey = objectKey
         self.size = size
         self.sha256 = sha256
         self.uploadedAt = uploadedAt
         self.kind = kind
+        self.rank = rank
+        self.hiddenSize = hiddenSize
+        self.hasImageCrossAttention = hasImageCrossAttention
+        self.timestepRange = timestepRange
+        self.triggerPhrase = triggerPhrase
+        self.baseModel = baseModel
     }
 
     enum CodingKeys: String, CodingKey {
@@ -36,5 +54,11 @@ public struct LoRARecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         case sha256
         case uploadedAt = "uploaded_at"
         case kind
+        case rank
+        case hiddenSize = "hidden_size"
+        case hasImageCrossAttention = "has_image_cross_attention"
+        case timestepRange = "timestep_range"
+        case triggerPhrase = "trigger_phrase"
+        case baseModel = "base_model"
     }
 }

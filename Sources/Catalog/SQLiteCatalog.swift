@@ -4,7 +4,7 @@ import GRDB
 /// The default catalog: one SQLite file per workspace (`STATE_DIR/catalog.sqlite`),
 /// in WAL mode with a busy timeout, so `lorafs ls` can read while a mount writes.
 public final class SQLiteCatalog: LoRACatalog {
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     /// Opens (creating if needed) the catalog at `path` and migrates its schema.
     public init(path: String) throws {
@@ -31,6 +31,31 @@ public final class SQLiteCatalog: LoRACatalog {
                 t.column("sha256", .text).notNull()
                 t.column("uploaded_at", .double).notNull()
                 t.column("kind", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v2: lora summaries, jobs") { db in
+            try db.alter(table: "loras") { t in
+                t.add(column: "rank", .integer)
+                t.add(column: "hidden_size", .integer)
+                t.add(column: "has_image_cross_attention", .boolean).notNull().defaults(to: false)
+                t.add(column: "timestep_range", .text)
+                t.add(column: "trigger_phrase", .text)
+                t.add(column: "base_model", .text)
+            }
+            try db.create(table: "jobs") { t in
+                t.column("name", .text).primaryKey()
+                t.column("spec", .text).notNull()
+                t.column("backend", .text).notNull()
+                t.column("backend_id", .text).notNull()
+                t.column("status_url", .text)
+                t.column("response_url", .text)
+                t.column("cancel_url", .text)
+                t.column("state", .text).notNull()
+                t.column("error", .text)
+                t.column("created_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
+                t.column("output_key", .text)
+                t.column("output_size", .integer)
             }
         }
         return migrator
@@ -82,4 +107,31 @@ public final class SQLiteCatalog: LoRACatalog {
 /// Failures of catalog operations that are not SQLite errors.
 public enum CatalogError: Error, Sendable, Equatable {
     case notFound(String)
+    case exists(String)
+}
+
+extension SQLiteCatalog {
+    public func allJobs() throws -> [JobRecord] {
+        try queue.read { db in try JobRecord.order(Column("created_at")).fetchAll(db) }
+    }
+
+    public func insertJob(_ job: JobRecord) throws {
+        try queue.write { db in
+            if try JobRecord.exists(db, key: job.name) { throw CatalogError.exists(job.name) }
+            try job.insert(db)
+        }
+    }
+
+    public func updateJob(_ job: JobRecord) throws {
+        try queue.write { db in try job.update(db) }
+    }
+
+    @discardableResult
+    public func deleteJob(named name: String) throws -> JobRecord? {
+        try queue.write { db in
+            let old = try JobRecord.fetchOne(db, key: name)
+            if old != nil { _ = try JobRecord.deleteOne(db, key: name) }
+            return old
+        }
+    }
 }

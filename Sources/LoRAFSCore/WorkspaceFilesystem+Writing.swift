@@ -160,8 +160,9 @@ extension WorkspaceFilesystem {
             throw report(FSError.notPermitted("\(name): not a LoRA name"))
         }
         let size = pending.size
+        let summary: LoRASummary?
         do {
-            try validate(pending, kind: kind, name: name)
+            summary = try validate(pending, kind: kind, name: name)
         } catch {
             pending.failure = report(error)
             pending.abandonUpload()
@@ -178,8 +179,11 @@ extension WorkspaceFilesystem {
         do {
             let result = try upload.drain(size: size)
             try upload.complete(result: result)
-            record = LoRARecord(name: name, objectKey: upload.key, size: Int64(size), sha256: result.sha256.hexString,
-                                uploadedAt: Date().timeIntervalSince1970, kind: kind.rawValue)
+            record = LoRARecord(
+                name: name, objectKey: upload.key, size: Int64(size), sha256: result.sha256.hexString,
+                uploadedAt: Date().timeIntervalSince1970, kind: kind.rawValue, rank: summary?.rank,
+                hiddenSize: summary?.hiddenSize, hasImageCrossAttention: summary?.hasImageCrossAttention ?? false,
+                timestepRange: summary?.timestepRange, triggerPhrase: summary?.triggerPhrase, baseModel: summary?.baseModel)
         } catch {
             pending.abandonUpload()
             throw report(FSError.io("\(name): upload to S3 failed: \(error)"))
@@ -201,29 +205,19 @@ extension WorkspaceFilesystem {
         logger.info("stored", metadata: ["name": "\(name)", "size": "\(size)", "key": "\(record.objectKey)"])
     }
 
-    func validate(_ pending: PendingFile, kind: LoRAFileKind, name: String) throws(FSError) {
+    /// Full validation of the spooled file; returns what a safetensors header says about the LoRA.
+    func validate(_ pending: PendingFile, kind: LoRAFileKind, name: String) throws(FSError) -> LoRASummary? {
         let size = pending.size
         do {
             switch kind {
             case .safetensors:
-                let prefix = try pending.spool.read(at: 0, count: Int(min(size, 8)))
-                var result = try SafetensorsHeader.parse(prefix: prefix)
-                if case .needBytes(let need) = result, need <= size {
-                    result = try SafetensorsHeader.parse(prefix: try pending.spool.read(at: 0, count: Int(need)))
-                }
-                switch result {
-                case .needBytes(let need):
-                    throw LoRAValidationError(.invalidFormat, "file is \(size) bytes but its header needs \(need) (truncated copy?)")
-                case .header(let header):
-                    try header.validate(fileSize: size)
-                }
+                return try SafetensorsHeader.validate(pending.spool.source(size: size)).loraSummary
             case .ckpt:
                 _ = try CheckpointValidator.validate(pending.spool.source(size: size))
+                return nil
             }
-        } catch let error as LoRAValidationError {
-            throw FSError.refused(name, error)
         } catch {
-            throw FSError.wrap(error, name)
+            throw FSError.refused(name, error)
         }
     }
 

@@ -51,3 +51,28 @@ private func record(_ name: String, key: String? = nil, size: Int64 = 10) -> LoR
     let reopened = try SQLiteCatalog(path: path)
     #expect(try reopened.allLoRAs() == [record("keep.safetensors")])
 }
+
+@Test func jobsAreStoredUpdatedAndForgotten() throws {
+    let catalog = try SQLiteCatalog()
+    let job = JobRecord(name: "boat", spec: "{}", backend: "local", backendID: "id-1", state: "queued",
+                        createdAt: 1, updatedAt: 1)
+    try catalog.insertJob(job)
+    #expect(throws: CatalogError.exists("boat")) { try catalog.insertJob(job) }
+    var done = job
+    done.state = "completed"
+    done.outputKey = "workspaces/t/jobs/boat/output.mp4"
+    try catalog.updateJob(done)
+    #expect(try catalog.allJobs() == [done])
+    #expect(try catalog.deleteJob(named: "boat") == done)
+    #expect(try catalog.allJobs().isEmpty)
+}
+
+@Test func loraSummariesRoundTrip() throws {
+    let catalog = try SQLiteCatalog()
+    var row = record("high.safetensors")
+    row.hiddenSize = 5120
+    row.rank = 32
+    row.timestepRange = "875,1000"
+    try catalog.upsert(row)
+    #expect(try catalog.lora(named: "high.safetensors") == row)
+}
