@@ -4,6 +4,7 @@ and malicious pickles. No torch, no numpy: standard library only.
 
 CLI:
   loragen.py valid OUT [--size BYTES] [--convention kohya|peft] [--seed N] [--fill random|zero]
+                       [--hidden 5120|3072|1536|...] [--name-keys k_img]
   loragen.py corrupt OUT --kind KIND          (KIND: see CORRUPT_KINDS)
   loragen.py ckpt OUT [--tensors N]
   loragen.py evil-ckpt OUT [--global posix.system] [--marker PATH] [--raw]
@@ -17,7 +18,10 @@ follow the WAN conventions, e.g. kohya
 `diffusion_model.blocks.0.self_attn.q.lora_down.weight` [rank, 5120] BF16 with
 `lora_up` [5120, rank] and a scalar F32 `alpha`, or peft `...lora_A.weight` /
 `...lora_B.weight`. With --size the file is exactly that many bytes (a final U8
-`lorafs_test.padding` tensor takes up the rest).
+`lorafs_test.padding` tensor takes up the rest). --hidden fixes the hidden size the
+tensors target (default: 5120, the A14B models, or smaller when --size is too small
+for it); --name-keys k_img starts with `cross_attn.k_img`/`v_img` pairs, the keys of a
+Wan 2.1 I2V LoRA.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ CHUNK = 8 << 20
 DTYPE_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
               "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
 MODULES = [f"{a}.{m}" for a in ("self_attn", "cross_attn") for m in ("q", "k", "v", "o")]
+IMAGE_MODULES = ["cross_attn.k_img", "cross_attn.v_img"] + MODULES  # a Wan 2.1 I2V LoRA
 BLOCKS = 40
 CORRUPT_KINDS = ["truncated", "bad-header", "overlap", "no-lora", "huge-header", "html",
                  "gap", "duplicate", "bad-dtype", "shape-mismatch", "trailing",
@@ -60,11 +65,12 @@ def _pair_names(convention: str, block: int, module: str) -> tuple[str, str, str
     raise ValueError(f"unknown convention {convention!r} (kohya|peft)")
 
 
-def lora_tensors(convention="kohya", rank=4, dim=5120, pairs=1):
+def lora_tensors(convention="kohya", rank=4, dim=5120, pairs=1, modules=None):
     """[(name, dtype, shape)] for `pairs` LoRA pairs in data order."""
+    modules = modules or MODULES
     out = []
     for i in range(pairs):
-        down, up, alpha = _pair_names(convention, i // len(MODULES), MODULES[i % len(MODULES)])
+        down, up, alpha = _pair_names(convention, i // len(modules), modules[i % len(modules)])
         out.append((down, "BF16", [rank, dim]))
         out.append((up, "BF16", [dim, rank]))
         if alpha:
@@ -105,24 +111,25 @@ def _write_data(f, nbytes: int, fill: str, seed: int) -> None:
 
 
 def plan_valid(size: int | None = None, convention: str = "kohya", rank: int | None = None,
-               metadata: dict | None = None):
+               metadata: dict | None = None, hidden: int | None = None, image_keys: bool = False):
     """Choose tensors (and padding) so the file is exactly `size` bytes. Returns
     (tensors, header_bytes)."""
     md = {"ss_base_model_version": "wan", "modelspec.architecture": "wan2.1/lora",
           "lorafs_test.generator": "loragen.py"}
     if metadata:
         md.update(metadata)
+    modules = IMAGE_MODULES if image_keys else MODULES
     if size is None:
         r = rank or 4
-        tensors = lora_tensors(convention, r, 5120, 2)
+        tensors = lora_tensors(convention, r, hidden or 5120, 2, modules)
         md.setdefault("ss_network_dim", str(r))
         return tensors, build_header(tensors, md)
-    max_pairs = len(MODULES) * BLOCKS
+    max_pairs = len(modules) * BLOCKS
     per_pair_header = 330
-    for dim in (5120, 3072, 1536, 512, 64, 8):
+    for dim in ((hidden,) if hidden else (5120, 3072, 1536, 512, 64, 8)):
         ranks = [rank] if rank else [4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]
         for r in ranks:
-            pair_bytes = data_size(lora_tensors(convention, r, dim, 1))
+            pair_bytes = data_size(lora_tensors(convention, r, dim, 1, modules))
             pairs = (size - 8 - 1024) // (pair_bytes + per_pair_header)
             if pairs < 1:
                 break  # a larger rank will not fit either: try a smaller dim
@@ -131,7 +138,7 @@ def plan_valid(size: int | None = None, convention: str = "kohya", rank: int | N
             pairs = min(pairs, max_pairs)
             md_r = dict(md, ss_network_dim=str(r), ss_network_alpha=str(r))
             while pairs >= 1:
-                res = _fit(lora_tensors(convention, r, dim, pairs), md_r, size)
+                res = _fit(lora_tensors(convention, r, dim, pairs, modules), md_r, size)
                 if res:
                     return res
                 pairs = pairs - 1 if pairs < 16 else int(pairs * 0.9)
@@ -171,8 +178,9 @@ def write_safetensors(out, tensors, header: bytes | None = None, metadata=None,
 
 
 def write_valid(out, size: int | None = None, convention: str = "kohya", seed: int = 0,
-                fill: str = "random", rank: int | None = None, metadata: dict | None = None) -> Path:
-    tensors, header = plan_valid(size, convention, rank, metadata)
+                fill: str = "random", rank: int | None = None, metadata: dict | None = None,
+                hidden: int | None = None, image_keys: bool = False) -> Path:
+    tensors, header = plan_valid(size, convention, rank, metadata, hidden, image_keys)
     return write_safetensors(out, tensors, header, fill=fill, seed=seed)
 
 
@@ -410,6 +418,8 @@ def main(argv=None) -> int:
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--rank", type=int)
     v.add_argument("--fill", choices=["random", "zero"], default="random")
+    v.add_argument("--hidden", type=int, help="hidden size the tensors target (5120 A14B, 3072 TI2V-5B, 1536 Wan 2.1 1.3B)")
+    v.add_argument("--name-keys", choices=["k_img"], help="k_img: include cross_attn.k_img/v_img keys (Wan 2.1 I2V)")
     c = sub.add_parser("corrupt")
     c.add_argument("out")
     c.add_argument("--kind", choices=CORRUPT_KINDS, required=True)
@@ -434,7 +444,8 @@ def main(argv=None) -> int:
 
 def _run(a) -> Path:
     if a.cmd == "valid":
-        p = write_valid(a.out, a.size, a.convention, a.seed, a.fill, a.rank)
+        p = write_valid(a.out, a.size, a.convention, a.seed, a.fill, a.rank,
+                        hidden=a.hidden, image_keys=a.name_keys == "k_img")
     elif a.cmd == "corrupt":
         p = write_corrupt(a.out, a.kind, a.seed)
     elif a.cmd == "ckpt":
