@@ -49,7 +49,7 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "GenerationBackends",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -12,4 +12,8 @@ public protocol ObjectStore: Sendable {
     func listMultipartUploads(prefix: String) throws -> [(key: String, uploadID: String)]
     func getObject(key: String, range: Range<UInt64>) throws -> [UInt8]
     func deleteObject(key: String) throws
+    /// A presigned GET URL (SigV4 query signing) valid for `seconds`.
+    func presignedGetURL(key: String, expiresIn seconds: Int) throws -> String
+    /// `s3://bucket/key`.
+    func uri(of key: String) -> String
 }

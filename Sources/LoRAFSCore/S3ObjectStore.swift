@@ -45,4 +45,10 @@ public struct S3ObjectStore: ObjectStore {
     public func deleteObject(key: String) throws {
         try client.deleteObject(key: key)
     }
+
+    public func presignedGetURL(key: String, expiresIn seconds: Int) throws -> String {
+        try client.presignedGetURL(key: key, expiresIn: seconds)
+    }
+
+    public func uri(of key: String) -> String { "s3://\(client.configuration.bucket)/\(key)" }
 }

@@ -17,7 +17,9 @@ extension WorkspaceFilesystem {
     /// `open`: stored LoRAs read from S3; writing one replaces it (O_TRUNC) with a
     /// new version that is committed at close.
     public func open(path: String, mode: OpenMode, caller: ProcessIdentity? = nil) throws(FSError) -> UInt64 {
-        switch try node(path) {
+        let node = try node(path)
+        if node.isGeneration { return try openGeneration(node, mode: mode, caller: caller) }
+        switch node {
         case .root, .controlDirectory:
             throw FSError(EISDIR, "\(path) is a directory")
         case .control(let name):
@@ -53,6 +55,8 @@ extension WorkspaceFilesystem {
             }
             guard let handle else { throw FSError.notFound(name) }
             return handle
+        default:
+            throw FSError.notFound(path)
         }
     }
 
@@ -71,13 +75,12 @@ extension WorkspaceFilesystem {
             do { return try pending.spool.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])) } catch {
                 throw FSError.wrap(error, pending.name)
             }
+        case .specDraft(let draft)?:
+            draft.lock.lock()
+            defer { draft.lock.unlock() }
+            return Self.copy(draft.bytes, from: offset, into: buffer)
         case .virtual(let content)?:
-            guard offset < content.count else { return 0 }
-            let count = min(buffer.count, content.count - Int(offset))
-            content.withUnsafeBytes { source in
-                buffer.baseAddress!.copyMemory(from: source.baseAddress! + Int(offset), byteCount: count)
-            }
-            return count
+            return Self.copy(content, from: offset, into: buffer)
         case nil:
             throw FSError(EBADF, "bad file handle")
         }
@@ -85,7 +88,16 @@ extension WorkspaceFilesystem {
 
     /// `truncate` / `ftruncate`: sizes past the limit fail at once with EFBIG.
     public func truncate(path: String, size: UInt64, handle: UInt64?) throws(FSError) {
-        guard case .entry(let name) = try node(path) else { throw FSError(EACCES, "\(path) is read-only") }
+        let node = try node(path)
+        if case .generateFile(let name) = node, let draft = state.withLock({ $0.drafts[name] }) {
+            guard size <= Self.maxSpecSize else { throw report(FSError(EFBIG, "generate/\(name): a spec is at most \(Self.maxSpecSize) bytes")) }
+            draft.lock.lock()
+            draft.bytes = Array(draft.bytes.prefix(Int(size))) + Array(repeating: 0, count: max(0, Int(size) - draft.bytes.count))
+            draft.dirty = true
+            draft.lock.unlock()
+            return
+        }
+        guard case .entry(let name) = node else { throw FSError(EACCES, "\(path) is read-only") }
         if size > options.maxFileSize { throw report(FSError.tooLarge(name, limit: options.maxFileSize)) }
         let pending: PendingFile? = state.withLock { ns in
             if let handle, case .writer(let pending)? = ns.handles[handle] { return pending }
@@ -118,7 +130,9 @@ extension WorkspaceFilesystem {
 
     /// `unlink`: deletes the object, then the row. If S3 refuses, the LoRA stays.
     public func unlink(path: String) throws(FSError) {
-        guard case .entry(let name) = try node(path) else { throw FSError(EACCES, "\(path) cannot be removed") }
+        let node = try node(path)
+        if node.isGeneration { return try unlinkGeneration(node) }
+        guard case .entry(let name) = node else { throw FSError(EACCES, "\(path) cannot be removed") }
         let (record, pending) = state.withLock { ($0.loras[name], $0.pending[name]) }
         if let pending, record == nil {
             state.withLock { ns in if ns.pending[name] === pending { ns.pending[name] = nil } }
@@ -147,6 +161,9 @@ extension WorkspaceFilesystem {
     /// `rename`: a catalog update for stored LoRAs (no S3 copy); the commit of a
     /// staging file written by rsync, safetensors or an atomic save.
     public func rename(from: String, to: String, noReplace: Bool) throws(FSError) {
+        if case .generateFile(let source) = try node(from), case .generateFile(let target) = try node(to) {
+            return try renameSpec(from: source, to: target)
+        }
         guard case .entry(let source) = try node(from), case .entry(let target) = try node(to) else {
             throw report(FSError.notPermitted("\(from) -> \(to): only files at the top of the mount can be renamed"))
         }
@@ -214,7 +231,8 @@ extension WorkspaceFilesystem {
 
     public func removeDirectory(path: String) throws(FSError) {
         switch try node(path) {
-        case .root, .controlDirectory: throw FSError(EPERM, "\(path) cannot be removed")
+        case .jobDirectory(let name): try removeJob(name)
+        case .root, .controlDirectory, .generateDirectory, .jobsDirectory: throw FSError(EPERM, "\(path) cannot be removed")
         default: throw FSError(ENOTDIR, "\(path) is not a directory")
         }
     }
@@ -245,5 +263,17 @@ extension WorkspaceFilesystem {
             return state.withLock { $0.loras[file] } == nil ? [] : ["user.lorafs.sha256", "user.lorafs.object_key"]
         default: return []
         }
+    }
+}
+
+extension WorkspaceFilesystem {
+    /// Copies `content[offset...]` into `buffer`; returns the count.
+    static func copy(_ content: [UInt8], from offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard offset < content.count else { return 0 }
+        let count = min(buffer.count, content.count - Int(offset))
+        content.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + Int(offset), byteCount: count)
+        }
+        return count
     }
 }

@@ -15,7 +15,9 @@ extension WorkspaceFilesystem {
 
     /// `create`: a new file (or a fresh version of a stored one) in the spool.
     public func create(path: String, caller: ProcessIdentity? = nil) throws(FSError) -> UInt64 {
-        guard case .entry(let name) = try node(path) else {
+        let node = try node(path)
+        if case .generateFile(let name) = node { return try createSpec(name, caller: caller) }
+        guard case .entry(let name) = node else {
             throw report(FSError.notPermitted("\(path): cannot create files here"))
         }
         let role = try role(for: name)
@@ -49,6 +51,9 @@ extension WorkspaceFilesystem {
     /// `write`: into the spool; LoRA files also stream to S3 and are format-checked
     /// as soon as their header is complete.
     public func write(handle: UInt64, offset: UInt64, bytes: UnsafeRawBufferPointer) throws(FSError) -> Int {
+        if case .specDraft(let draft)? = state.withLock({ $0.handles[handle] }) {
+            return try writeSpec(draft, offset: offset, bytes: bytes)
+        }
         let pending = try writer(handle)
         pending.lock.lock()
         defer { pending.lock.unlock() }
@@ -136,6 +141,9 @@ extension WorkspaceFilesystem {
     /// commit nothing; if the writer closed first, the last release commits.
     /// Staging files are committed by their rename instead.
     public func flush(handle: UInt64, caller: ProcessIdentity? = nil) throws(FSError) {
+        if case .specDraft(let draft)? = state.withLock({ $0.handles[handle] }) {
+            return try flushSpec(draft, caller: caller)
+        }
         guard let pending: PendingFile = state.withLock({ ns in
             guard case .writer(let pending)? = ns.handles[handle] else { return nil }
             if let caller, let writer = pending.writer, caller.processID != writer { return nil }
@@ -234,17 +242,21 @@ extension WorkspaceFilesystem {
     /// `release`: the last close of a file discards what was not committed
     /// (staging files wait `stagingGrace` for their rename).
     public func release(handle: UInt64) {
-        let released: (PendingFile, Bool)? = state.withLock { ns in
-            switch ns.handles.removeValue(forKey: handle) {
-            case .writer(let pending)?, .pendingReader(let pending)?:
-                pending.openHandles -= 1
-                pending.lastRelease = Date()
-                return (pending, pending.openHandles == 0)
-            default:
-                return nil
-            }
+        let pending: PendingFile
+        switch state.withLock({ $0.handles.removeValue(forKey: handle) }) {
+        case .specDraft(let draft)?:
+            return releaseSpec(draft)
+        case .writer(let file)?, .pendingReader(let file)?:
+            pending = file
+        default:
+            return
         }
-        guard let (pending, last) = released, last else { return }
+        let last = state.withLock { _ in
+            pending.openHandles -= 1
+            pending.lastRelease = Date()
+            return pending.openHandles == 0
+        }
+        guard last else { return }
         pending.lock.lock()
         let keep = pending.role == .staging && pending.failure == nil
         if case .lora = pending.role, pending.dirty, pending.failure == nil {

@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import GenerationBackends
 import Logging
 import LoRAFormats
 import Synchronization
@@ -47,6 +48,8 @@ public final class WorkspaceFilesystem: Sendable {
         var pending: [String: PendingFile] = [:]
         var handles: [UInt64: OpenHandle] = [:]
         var nextHandle: UInt64 = 1
+        /// Specs being written into `generate/`, by file name.
+        var drafts: [String: SpecDraft] = [:]
     }
 
     enum OpenHandle {
@@ -54,9 +57,14 @@ public final class WorkspaceFilesystem: Sendable {
         case pendingReader(PendingFile)
         case object(ObjectReader)
         case virtual([UInt8])
+        case specDraft(SpecDraft)
     }
 
-    public init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger) throws {
+    let jobs: JobBoard
+
+    /// - Parameter backend: where generation jobs go; nil refuses specs with EOPNOTSUPP.
+    public init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger,
+                backend: (any GenerationBackend)? = nil) throws {
         self.options = options
         self.store = store
         self.catalog = catalog
@@ -66,6 +74,7 @@ public final class WorkspaceFilesystem: Sendable {
         var namespace = Namespace()
         for record in try catalog.allLoRAs() { namespace.loras[record.name] = record }
         state = Mutex(namespace)
+        jobs = try JobBoard(backend: backend, store: store, catalog: catalog, options: options, logger: logger, transfers: downloads)
         try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
         startSweeper()
     }
@@ -94,6 +103,21 @@ public final class WorkspaceFilesystem: Sendable {
         case controlDirectory
         case control(String)
         case entry(String)
+        case generateDirectory
+        /// `generate/schema.json`, or a spec being written (`generate/NAME.json`, or a temp name).
+        case generateFile(String)
+        case jobsDirectory
+        case jobDirectory(String)
+        /// `jobs/NAME/spec.json`, `status.json`, `output.mp4`.
+        case jobFile(job: String, file: String)
+
+        /// Nodes of the generation side (`generate/`, `jobs/`).
+        var isGeneration: Bool {
+            switch self {
+            case .generateDirectory, .generateFile, .jobsDirectory, .jobDirectory, .jobFile: true
+            default: false
+            }
+        }
     }
 
     static let controlDirectoryName = ".lorafs"
@@ -102,18 +126,22 @@ public final class WorkspaceFilesystem: Sendable {
     func node(_ path: String) throws(FSError) -> Node {
         if path == "/" { return .root }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        if parts.count == 1 {
-            return parts[0] == Self.controlDirectoryName ? .controlDirectory : .entry(parts[0])
+        switch (parts.count, parts.first) {
+        case (1, Self.controlDirectoryName): return .controlDirectory
+        case (1, Self.generateDirectoryName): return .generateDirectory
+        case (1, Self.jobsDirectoryName): return .jobsDirectory
+        case (1, _): return .entry(parts[0])
+        case (2, Self.controlDirectoryName) where Self.controlFiles.contains(parts[1]): return .control(parts[1])
+        case (2, Self.generateDirectoryName): return .generateFile(parts[1])
+        case (2, Self.jobsDirectoryName): return .jobDirectory(parts[1])
+        case (3, Self.jobsDirectoryName) where Self.jobFiles.contains(parts[2]): return .jobFile(job: parts[1], file: parts[2])
+        default: throw FSError.notFound(path)
         }
-        if parts.count == 2, parts[0] == Self.controlDirectoryName, Self.controlFiles.contains(parts[1]) {
-            return .control(parts[1])
-        }
-        throw FSError.notFound(path)
     }
 
     // MARK: - Attributes and listings
 
-    private static func directory(_ time: Double) -> FileAttributes {
+    static func directory(_ time: Double) -> FileAttributes {
         FileAttributes(kind: .directory, size: 4096, modified: time, mode: 0o755)
     }
 
@@ -123,7 +151,9 @@ public final class WorkspaceFilesystem: Sendable {
 
     /// - Parameter caller: who asks; a file being written is visible only to its writer.
     public func attributes(path: String, handle: UInt64? = nil, caller: ProcessIdentity? = nil) throws(FSError) -> FileAttributes {
-        switch try node(path) {
+        let node = try node(path)
+        if node.isGeneration { return try generationAttributes(node, handle: handle, caller: caller) }
+        switch node {
         case .root, .controlDirectory:
             return Self.directory(mountedAt.timeIntervalSince1970)
         case .control(let name):
@@ -138,16 +168,22 @@ public final class WorkspaceFilesystem: Sendable {
             }
             guard let found else { throw FSError.notFound(name) }
             return found
+        default:
+            throw FSError.notFound(path)
         }
     }
 
     public func list(path: String) throws(FSError) -> [DirectoryEntry] {
-        switch try node(path) {
+        let node = try node(path)
+        if node.isGeneration { return try generationListing(node) }
+        switch node {
         case .root:
             let records = state.withLock { Array($0.loras.values) }
-            var entries = [DirectoryEntry(name: Self.controlDirectoryName,
-                                          attributes: Self.directory(mountedAt.timeIntervalSince1970))]
-            entries.reserveCapacity(records.count + 1)
+            let directory = Self.directory(mountedAt.timeIntervalSince1970)
+            var entries = [Self.controlDirectoryName, Self.generateDirectoryName, Self.jobsDirectoryName].map {
+                DirectoryEntry(name: $0, attributes: directory)
+            }
+            entries.reserveCapacity(records.count + 3)
             for record in records.sorted(by: { $0.name < $1.name }) {
                 entries.append(DirectoryEntry(name: record.name, attributes: Self.attributes(of: record)))
             }
@@ -156,7 +192,7 @@ public final class WorkspaceFilesystem: Sendable {
             return try Self.controlFiles.map { name throws(FSError) in
                 DirectoryEntry(name: name, attributes: try attributes(path: "/.lorafs/\(name)"))
             }
-        case .control, .entry:
+        default:
             throw FSError(ENOTDIR, "\(path) is not a directory")
         }
     }

@@ -16,6 +16,12 @@ public struct WorkspaceOptions: Sendable {
     public var maxPartsInFlight = 8
     /// How long a closed staging file (`.x.safetensors.AbC123`) waits for its rename.
     public var stagingGrace: TimeInterval = 120
+    /// Lifetime of the presigned LoRA URLs sent with a job (queues and provider
+    /// retries can delay the download for hours): 3 hours, at most 7 days.
+    public var presignExpiry = 3 * 3600
+    public static let maxPresignExpiry = 7 * 24 * 3600
+    /// The fastest a job's status is polled; idle jobs back off to 30 s.
+    public var pollInterval: TimeInterval = 2
     /// A human description of the endpoint for `.lorafs/status` (never credentials).
     public var endpointDescription = ""
 

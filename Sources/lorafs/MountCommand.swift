@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import FUSEAdapter
+import GenerationBackends
 import Foundation
 import Logging
 import LoRAFSCore
@@ -50,10 +51,26 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: "FUSE mount options, comma-separated (e.g. allow_other).")
     var fuseOptions: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Where generation jobs go: fal:URL, runpod:URL or local:URL (keys from FAL_KEY / RUNPOD_API_KEY).",
+        valueName: "KIND:URL"))
+    var generator: String?
+
+    @Option(name: .customLong("presign-expiry"), help: "Lifetime of the LoRA URLs sent with a job, in seconds (default 3 h, at most 7 days).")
+    var presignExpiry = 3 * 3600
+
+    @Option(name: .customLong("poll-interval"), help: "Seconds between polls of an active job (backs off to 30 s while nothing changes).")
+    var pollInterval = 2.0
+
     func validate() throws {
         do {
             _ = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: "/", maxFileSize: maxSize)
+            if let generator { _ = try BackendAddress(parsing: generator, allowHTTP: allowHTTP) }
         } catch { throw ValidationError("\(error)") }
+        guard (1...WorkspaceOptions.maxPresignExpiry).contains(presignExpiry) else {
+            throw ValidationError("--presign-expiry must be between 1 and \(WorkspaceOptions.maxPresignExpiry) seconds (7 days)")
+        }
+        guard pollInterval > 0, pollInterval <= 60 else { throw ValidationError("--poll-interval must be in (0, 60] seconds") }
     }
 
     func run() throws {
@@ -96,9 +113,12 @@ struct MountCommand: ParsableCommand {
             }
             var options = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: stateDirectory, maxFileSize: maxSize)
             options.endpointDescription = endpointURL.absoluteString
+            options.presignExpiry = presignExpiry
+            options.pollInterval = pollInterval
+            let backend = try generator.map { try BackendAddress(parsing: $0, allowHTTP: allowHTTP).makeBackend() }
             let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(stateDirectory))
             let filesystem = try WorkspaceFilesystem(
-                options: options, store: S3ObjectStore(client: client), catalog: catalog, logger: logger)
+                options: options, store: S3ObjectStore(client: client), catalog: catalog, logger: logger, backend: backend)
             let aborted = try filesystem.abortStaleUploads()
             if aborted > 0 { logger.notice("aborted \(aborted) multipart upload(s) left by an earlier run") }
 

@@ -89,4 +89,10 @@ final class MemoryObjectStore: ObjectStore {
         try check("delete")
         state.withLock { _ = $0.objects.removeValue(forKey: key) }
     }
+
+    func presignedGetURL(key: String, expiresIn seconds: Int) throws -> String {
+        "https://memory.invalid/\(key)?X-Amz-Expires=\(seconds)"
+    }
+
+    func uri(of key: String) -> String { "s3://memory/\(key)" }
 }

@@ -1,0 +1,148 @@
+import Catalog
+import Foundation
+import Generation
+import GenerationBackends
+import Logging
+import Synchronization
+
+/// The workspace's generation jobs: submission of accepted specs, background
+/// polling with back-off, the copy of each finished video into the workspace's
+/// own prefix, cancellation. Jobs live in the catalog, so they survive remounts.
+final class JobBoard: @unchecked Sendable {
+    let backend: (any GenerationBackend)?
+    let store: any ObjectStore
+    let catalog: any LoRACatalog
+    let options: WorkspaceOptions
+    let logger: Logger
+    let transfers: WorkerPool
+
+    struct Polling {
+        var jobs: [String: JobRecord] = [:]
+        /// When each active job is next polled, and its current interval.
+        var schedule: [String: (next: Date, interval: TimeInterval)] = [:]
+        /// Jobs whose video is being copied right now.
+        var copying: Set<String> = []
+    }
+
+    let state: Mutex<Polling>
+    let wakeup = NSCondition()
+
+    init(backend: (any GenerationBackend)?, store: any ObjectStore, catalog: any LoRACatalog, options: WorkspaceOptions,
+         logger: Logger, transfers: WorkerPool) throws {
+        self.backend = backend
+        self.store = store
+        self.catalog = catalog
+        self.options = options
+        self.logger = logger
+        self.transfers = transfers
+        var polling = Polling()
+        for job in try catalog.allJobs() {
+            polling.jobs[job.name] = job
+            if BackendState(rawValue: job.state)?.isActive == true { polling.schedule[job.name] = (Date(), options.pollInterval) }
+        }
+        state = Mutex(polling)
+        if backend != nil { startPoller() }
+    }
+
+    var all: [JobRecord] { state.withLock { Array($0.jobs.values) } }
+    func job(_ name: String) -> JobRecord? { state.withLock { $0.jobs[name] } }
+
+    /// Job names become key segments and directory names: a conservative alphabet.
+    static func validate(jobName name: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard !name.isEmpty, name.utf8.count <= 128, name.allSatisfy(allowed.contains), name.first != ".", name.first != "-" else {
+            return "job names are 1-128 characters of A-Z a-z 0-9 . _ - and do not start with . or -"
+        }
+        return nil
+    }
+
+    // MARK: - Submission
+
+    /// Validates `bytes` as a spec against the workspace's LoRAs, presigns their
+    /// URLs and hands the job to the backend; returns once the backend accepted it.
+    func submit(name: String, bytes: [UInt8], loras: [LoRARecord]) throws(FSError) {
+        let file = "generate/\(name).json"
+        guard let backend else {
+            throw FSError(EOPNOTSUPP, "\(file): no generator is configured (mount with --generator KIND:URL)")
+        }
+        if job(name) != nil { throw FSError(EEXIST, "\(file): a job named \"\(name)\" already exists") }
+        let infos = loras.map {
+            LoRAInfo(name: $0.name, objectKey: $0.objectKey, size: UInt64($0.size), sha256: $0.sha256,
+                     hiddenSize: $0.hiddenSize, hasImageCrossAttention: $0.hasImageCrossAttention, timestepRange: $0.timestepRange)
+        }
+        let spec: JobSpec
+        do { spec = try JobSpecParser.parse(bytes, workspace: infos) } catch {
+            throw FSError.invalid("\(file): \(error.description)")
+        }
+        var presigned: [PresignedLoRA] = []
+        do {
+            for lora in spec.loras {
+                let url = try store.presignedGetURL(key: lora.info.objectKey, expiresIn: options.presignExpiry)
+                presigned.append(PresignedLoRA(lora, url: url, s3URI: store.uri(of: lora.info.objectKey)))
+            }
+        } catch {
+            throw FSError.io("\(file): cannot presign the LoRA URLs: \(error)")
+        }
+        let submitted: SubmittedJob
+        do { submitted = try backend.submit(spec, loras: presigned) } catch {
+            throw FSError.io("\(file): the \(backend.kind) backend refused the job: \(error.message)")
+        }
+        let now = Date().timeIntervalSince1970
+        let record = JobRecord(
+            name: name, spec: String(decoding: spec.acceptedJSON(), as: UTF8.self), backend: backend.kind,
+            backendID: submitted.backendID, statusURL: submitted.statusURL, responseURL: submitted.responseURL,
+            cancelURL: submitted.cancelURL, state: BackendState.queued.rawValue, createdAt: now, updatedAt: now)
+        do { try catalog.insertJob(record) } catch {
+            try? backend.cancel(submitted)
+            throw FSError(EEXIST, "\(file): a job named \"\(name)\" already exists")
+        }
+        state.withLock {
+            $0.jobs[name] = record
+            $0.schedule[name] = (Date().addingTimeInterval(options.pollInterval), options.pollInterval)
+        }
+        logger.info("job submitted", metadata: ["job": "\(name)", "backend_id": "\(submitted.backendID)", "loras": "\(spec.loras.count)"])
+        wake()
+    }
+
+    // MARK: - Removal
+
+    /// `rm -r jobs/NAME`: cancels a queued or running job, then forgets it.
+    func cancelAndForget(_ name: String) throws(FSError) {
+        guard let record = job(name) else { throw FSError.notFound("jobs/\(name)") }
+        if BackendState(rawValue: record.state)?.isActive == true, let backend {
+            do { try backend.cancel(submitted(record)) } catch {
+                throw FSError.io("jobs/\(name): the backend did not cancel the job, so it stays: \(error.message)")
+            }
+        }
+        if let key = record.outputKey { try? store.deleteObject(key: key) }
+        do { try catalog.deleteJob(named: name) } catch { throw FSError.io("jobs/\(name): \(error)") }
+        state.withLock {
+            $0.jobs[name] = nil
+            $0.schedule[name] = nil
+        }
+        logger.info("job removed", metadata: ["job": "\(name)"])
+    }
+
+    func submitted(_ record: JobRecord) -> SubmittedJob {
+        SubmittedJob(backendID: record.backendID, statusURL: record.statusURL, responseURL: record.responseURL,
+                     cancelURL: record.cancelURL)
+    }
+
+    // MARK: - Status
+
+    /// `jobs/NAME/status.json`.
+    static func statusJSON(_ record: JobRecord) -> [UInt8] {
+        var object: [String: JSONValue] = [
+            "state": .string(record.state),
+            "backend": .string(record.backend),
+            "backend_id": .string(record.backendID),
+            "created_at": .string(Date(timeIntervalSince1970: record.createdAt).formatted(.iso8601)),
+            "updated_at": .string(Date(timeIntervalSince1970: record.updatedAt).formatted(.iso8601)),
+            "error": record.error.map(JSONValue.string) ?? .null,
+        ]
+        if let size = record.outputSize {
+            object["output"] = .object(["file": .string("output.mp4"), "size": .int(Int(size))])
+        }
+        return JSONWriter.encode(.object(object), pretty: true)
+    }
+}
