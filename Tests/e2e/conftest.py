@@ -267,13 +267,16 @@ class Mount:
         assert is_fuse_mounted(self.mnt), f"{self.mnt} is not a FUSE mount (daemon died?)\n{self.log()}"
         return self.mnt / name
 
+    # The mount's own folders at the root: control files and the generation side.
+    FOLDERS = {".lorafs", "generate", "jobs"}
+
     def listing(self) -> list[str]:
-        """Visible (non-hidden) names at the root."""
-        return sorted(n for n in os.listdir(self.p("")) if not n.startswith("."))
+        """Visible (non-hidden) files at the root: the LoRAs."""
+        return sorted(n for n in os.listdir(self.p("")) if not n.startswith(".") and n not in self.FOLDERS)
 
     def listing_all(self) -> list[str]:
-        """Every name at the root, hidden ones included, except the `.lorafs` control folder."""
-        return sorted(n for n in os.listdir(self.p("")) if n != ".lorafs")
+        """Every file at the root, hidden ones included, without the mount's own folders."""
+        return sorted(n for n in os.listdir(self.p("")) if n not in self.FOLDERS)
 
     def errors(self) -> list[str]:
         try:
@@ -444,3 +447,23 @@ def src(tmp_path_factory):
             return loragen.write_corrupt(d / (name or f"bad-{kind}.safetensors"), kind)
 
     return Src
+
+
+# ---------------------------------------------------------------------------
+# generation: the local RunPod-protocol worker (scripts/local-worker)
+
+@pytest.fixture(scope="module")
+def local_worker(tmp_path_factory):
+    """One `scripts/local-worker` per test module, on a free port, recording every job
+    (`local_worker.jobs()`); `--generator local:{local_worker.url}` points a mount at it."""
+    import worker as worker_mod
+    w = worker_mod.LocalWorker(tmp_path_factory.mktemp("worker") / "records").start()
+    try:
+        yield w
+    finally:
+        w.stop()
+
+
+def generator_args(worker, *more) -> list[str]:
+    """Mount arguments that send jobs to `worker` and poll fast."""
+    return ["--generator", f"local:{worker.url}", "--poll-interval", "0.2", *more]
