@@ -783,3 +783,85 @@ def test_runpod_kind_sends_bearer_key(lorafs, tmp_path, monkeypatch):
         assert key not in m.p(".lorafs/status").read_text()
     finally:
         w.stop()
+
+
+# ---------------------------------------------------------------------------
+# more ways in, and the backend's own word
+
+def test_utf8_prompt_round_trips(gen, local_worker):
+    prompt = "ein Papierboot \U0001F6A3 auf stürmischer See, \"quoted\" and \\ backslash"
+    name = submit(gen, json.dumps(spec(prompt), ensure_ascii=False).encode(), "utf8")
+    rec = record_of(local_worker, gen, name)
+    assert rec["input"]["prompt"] == prompt
+    assert job_spec(gen, name)["prompt"] == prompt
+    assert wait_state(gen, name, {"completed", "failed"})["state"] == "completed"
+
+
+def test_spec_written_in_several_writes(gen, local_worker):
+    name = new_name("chunks")
+    data = json.dumps(spec("written in three pieces")).encode()
+    fd = os.open(gen.p(f"generate/{name}.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    for i in range(0, len(data), len(data) // 3 + 1):
+        os.write(fd, data[i:i + len(data) // 3 + 1])
+    os.close(fd)
+    assert record_of(local_worker, gen, name)["input"]["prompt"] == "written in three pieces"
+
+
+@pytest.mark.parametrize("shell", ["cat > {path}", "printf '%s\\n' \"$(cat)\" > {path}"], ids=["cat", "printf"])
+def test_spec_written_by_a_shell_redirect(gen, local_worker, shell):
+    """`echo '{...}' > MNT/generate/x.json`: the shell opens the file, dup2()s it onto
+    stdout and closes the original fd (a FLUSH with nothing written yet) before the
+    command writes; the job is submitted at the last close, once the spec is there."""
+    name = new_name("redirect")
+    before = len(local_worker.jobs())
+    r = run(["sh", "-c", shell.format(path=f"{gen.mnt}/generate/{name}.json")], input=json.dumps(spec("from a shell")))
+    assert r.returncode == 0, r.stderr + gen.log(20)
+    assert name in os.listdir(gen.p("jobs")), (gen.errors()[-3:], gen.log(10))
+    assert len(local_worker.jobs()) == before + 1
+    assert record_of(local_worker, gen, name)["input"]["prompt"] == "from a shell"
+    assert not error_lines(gen, name), error_lines(gen, name)
+
+
+def test_refusal_reason_is_in_the_log(gen):
+    name = new_name("logged")
+    e = submit_refused(gen, name, spec(steps=1000))
+    assert e.errno == errno.EINVAL
+    assert wait_until(lambda: any(name in l and "steps" in l for l in
+                                  gen.log_path.read_text(errors="replace").splitlines()), 3.0), gen.log(20)
+
+
+def test_cancelled_at_the_backend_shows_as_cancelled(gen, local_worker):
+    name = submit(gen, spec("someone else cancels [slow:30]"), "extcancel")
+    bid = status(gen, name)["backend_id"]
+    local_worker.wait_status(bid, "IN_PROGRESS", timeout=10)
+    assert local_worker.cancel(bid)["status"] == "CANCELLED"
+    st = wait_state(gen, name, {"cancelled", "failed", "completed"}, timeout=10)
+    assert st["state"] == "cancelled", st
+    assert "output.mp4" not in os.listdir(job_dir(gen, name))
+
+
+def test_backend_down_listing_works_and_submission_fails(lorafs, tmp_path):
+    w = LocalWorker(tmp_path / "down-rec").start()
+    try:
+        m = lorafs(extra_args=generator_args(w))
+        name = submit(m, spec("running when the worker dies [slow:60]"), "down")
+        wait_state(m, name, "running", timeout=10)
+    finally:
+        w.stop()
+    # the mount keeps answering: listing and status never wait on the backend
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = run(["sh", "-c", f"ls {m.mnt}/generate {m.mnt}/jobs && cat {m.mnt}/jobs/*/status.json"], timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - t0 < 2.0, f"ls/cat took {time.monotonic() - t0:.1f}s with the backend down"
+        assert name in r.stdout
+        [st] = read_all_json(r.stdout[r.stdout.index("{"):])  # after ls's lines: the one status.json
+        assert st["state"] in STATES, st
+        time.sleep(0.3)
+    # a new spec cannot be accepted: close() fails (EIO, like S3 being unreachable), no job appears
+    other = new_name("nobackend")
+    with pytest.raises(OSError) as e:
+        write_spec(m, other, spec("nobody listens"))
+    assert e.value.errno == errno.EIO, e.value
+    assert other not in os.listdir(m.p("jobs"))
+    assert any(f"generate/{other}.json" in l for l in m.errors()), m.errors()[-3:]
