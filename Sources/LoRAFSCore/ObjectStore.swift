@@ -6,7 +6,7 @@
 public protocol ObjectStore: Sendable {
     func putObject(key: String, body: [UInt8], metadata: [String: String], contentSHA256: [UInt8]) throws
     func createMultipartUpload(key: String, metadata: [String: String]) throws -> String
-    func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8]) throws -> String
+    func uploadPart(key: String, uploadID: String, partNumber: Int, body: UnsafeRawBufferPointer) throws -> String
     func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws
     func abortMultipartUpload(key: String, uploadID: String) throws
     func listMultipartUploads(prefix: String) throws -> [(key: String, uploadID: String)]

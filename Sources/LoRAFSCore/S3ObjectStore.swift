@@ -15,7 +15,7 @@ public struct S3ObjectStore: ObjectStore {
         try client.createMultipartUpload(key: key, metadata: metadata)
     }
 
-    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8]) throws -> String {
+    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: UnsafeRawBufferPointer) throws -> String {
         try client.uploadPart(key: key, uploadID: uploadID, partNumber: partNumber, body: body)
     }
 

@@ -22,6 +22,7 @@ final class StreamingUpload: @unchecked Sendable {
     private let partSize: UInt64
     private let maxInFlight: Int
     private let pool: WorkerPool
+    private let buffers: PartBufferPool
     private let logger: Logger
 
     // All below guarded by `condition`.
@@ -42,7 +43,7 @@ final class StreamingUpload: @unchecked Sendable {
     private(set) var uploadedBytes: UInt64 = 0
 
     init(key: String, store: any ObjectStore, spool: SpoolFile, metadata: [String: String],
-         partSize: UInt64, maxInFlight: Int, pool: WorkerPool, logger: Logger) {
+         partSize: UInt64, maxInFlight: Int, pool: WorkerPool, buffers: PartBufferPool, logger: Logger) {
         self.key = key
         self.store = store
         self.spool = spool
@@ -50,6 +51,7 @@ final class StreamingUpload: @unchecked Sendable {
         self.partSize = partSize
         self.maxInFlight = maxInFlight
         self.pool = pool
+        self.buffers = buffers
         self.logger = logger
         let thread = Thread { [self] in self.feed() }
         thread.name = "lorafs-feeder"
@@ -186,10 +188,10 @@ final class StreamingUpload: @unchecked Sendable {
     }
 
     private func sendPart(number: Int, offset: UInt64, length: UInt64, createUpload: Bool) {
-        let body: [UInt8]
+        let buffer = buffers.take()
         do {
-            body = try spool.read(at: offset, count: Int(length))
-            hasher.update(body)
+            buffer.count = try spool.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer.storage[0..<Int(length)]))
+            hasher.update(buffer.bytes)
             if createUpload {
                 let id = try store.createMultipartUpload(key: key, metadata: metadata)
                 condition.lock()
@@ -197,6 +199,7 @@ final class StreamingUpload: @unchecked Sendable {
                 condition.unlock()
             }
         } catch {
+            buffers.give(buffer)
             fail(error)
             return
         }
@@ -204,8 +207,9 @@ final class StreamingUpload: @unchecked Sendable {
         let uploadID = self.uploadID!
         condition.unlock()
         pool.submit { [self] in
+            defer { buffers.give(buffer) }
             do {
-                let etag = try store.uploadPart(key: key, uploadID: uploadID, partNumber: number, body: body)
+                let etag = try store.uploadPart(key: key, uploadID: uploadID, partNumber: number, body: buffer.bytes)
                 condition.lock()
                 etags[number] = etag
                 inFlight -= 1

@@ -123,7 +123,7 @@ extension WorkspaceFilesystem {
         }
         draft.lock.lock()
         draft.bytes = []
-        draft.dirty = true
+        draft.dirty = false  // a shell's redirection closes an empty descriptor first: nothing to submit yet
         draft.failure = nil
         draft.lock.unlock()
         return handle
@@ -168,11 +168,19 @@ extension WorkspaceFilesystem {
         }
     }
 
+    /// The last close of a spec submits it if its writer's close did not (the
+    /// writer closed first); the error then reaches only the log and `.lorafs/errors`.
     func releaseSpec(_ draft: SpecDraft) {
-        state.withLock { ns in
+        let last = state.withLock { ns in
             draft.openHandles -= 1
-            if draft.openHandles == 0, ns.drafts[draft.name] === draft { ns.drafts[draft.name] = nil }
+            guard draft.openHandles == 0 else { return false }
+            if ns.drafts[draft.name] === draft { ns.drafts[draft.name] = nil }
+            return true
         }
+        guard last else { return }
+        draft.lock.lock()
+        defer { draft.lock.unlock() }
+        if draft.dirty, draft.failure == nil, let job = draft.jobName { try? submit(draft, as: job) }
     }
 
     /// A temp file renamed to `NAME.json` (an editor's atomic save) submits it.

@@ -132,7 +132,7 @@ extension WorkspaceFilesystem {
         pending.upload = StreamingUpload(
             key: key, store: store, spool: pending.spool,
             metadata: ObjectMetadata.initial(workspace: options.workspace, name: pending.name, kind: kind),
-            partSize: options.partSize, maxInFlight: options.maxPartsInFlight, pool: uploads, logger: logger)
+            partSize: options.partSize, maxInFlight: options.maxPartsInFlight, pool: uploads, buffers: partBuffers, logger: logger)
     }
 
     /// `flush` (every `close()` of every duplicated descriptor): the writer's own

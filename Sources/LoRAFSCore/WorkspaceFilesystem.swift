@@ -36,6 +36,7 @@ public final class WorkspaceFilesystem: Sendable {
     let logger: Logger
     let journal = ErrorJournal()
     let uploads: WorkerPool
+    let partBuffers: PartBufferPool
     let downloads: WorkerPool
     let state: Mutex<Namespace>
     let mountedAt = Date()
@@ -70,6 +71,7 @@ public final class WorkspaceFilesystem: Sendable {
         self.catalog = catalog
         self.logger = logger
         uploads = WorkerPool(name: "lorafs-upload", threads: 8)
+        partBuffers = PartBufferPool(capacity: Int(options.partSize), maximumIdle: options.maxPartsInFlight + 2)
         downloads = WorkerPool(name: "lorafs-download", threads: 4)
         var namespace = Namespace()
         for record in try catalog.allLoRAs() { namespace.loras[record.name] = record }

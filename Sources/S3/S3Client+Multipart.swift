@@ -18,7 +18,8 @@ extension S3Client {
     /// Uploads part `partNumber` (1...10000) of an upload; every part but the last must be at least 5 MiB.
     ///
     /// The body is sent from memory without copies beyond libcurl's send buffer. Its SHA-256 signs the request
-    /// (AWS verifies it); pass `contentSHA256` (raw, 32 bytes) if you already have it to skip hashing again.
+    /// (AWS verifies it) unless the transport protects it (``S3Configuration/transportProtectsPayload``);
+    /// pass `contentSHA256` (raw, 32 bytes) if you already have it to skip hashing again.
     /// - Returns: the part's ETag, for ``completeMultipartUpload(key:uploadID:parts:ifNoneMatch:)``.
     public func uploadPart(
         key: String, uploadID: String, partNumber: Int, body: UnsafeRawBufferPointer, contentSHA256: [UInt8]? = nil
@@ -28,7 +29,13 @@ extension S3Client {
         }
         var operation = S3Operation(name: "UploadPart", method: "PUT", key: key)
         operation.query = [("partNumber", String(partNumber)), ("uploadId", uploadID)]
-        operation.payloadHash = (contentSHA256 ?? Digest.sha256(body)).hexString
+        if let contentSHA256 {
+            operation.payloadHash = contentSHA256.hexString
+        } else if configuration.transportProtectsPayload {
+            operation.payloadHash = SigV4Signer.unsignedPayload
+        } else {
+            operation.payloadHash = Digest.sha256(body).hexString
+        }
         let response = try send(operation, body: body)
         guard let etag = response.header("etag") else {
             throw S3Error(status: response.status, message: "no ETag for part \(partNumber)", operation: operation.name, key: key)

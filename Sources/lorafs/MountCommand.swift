@@ -113,6 +113,13 @@ struct MountCommand: ParsableCommand {
             }
             var options = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: stateDirectory, maxFileSize: maxSize)
             options.endpointDescription = endpointURL.absoluteString
+            let environment = ProcessInfo.processInfo.environment
+            if let mib = environment["LORAFS_PART_SIZE_MIB"].flatMap(UInt64.init), (5...512).contains(mib) {
+                options.partSize = mib << 20
+            }
+            if let parts = environment["LORAFS_PARTS_IN_FLIGHT"].flatMap(Int.init), (1...64).contains(parts) {
+                options.maxPartsInFlight = parts
+            }
             options.presignExpiry = presignExpiry
             options.pollInterval = pollInterval
             let backend = try generator.map { try BackendAddress(parsing: $0, allowHTTP: allowHTTP).makeBackend() }

@@ -51,7 +51,8 @@ final class MemoryObjectStore: ObjectStore {
         }
     }
 
-    func uploadPart(key: String, uploadID: String, partNumber: Int, body: [UInt8]) throws -> String {
+    func uploadPart(key: String, uploadID: String, partNumber: Int, body raw: UnsafeRawBufferPointer) throws -> String {
+        let body = [UInt8](raw)
         try check("part")
         return try state.withLock {
             guard $0.uploads[uploadID] != nil else { throw Fault(description: "NoSuchUpload") }

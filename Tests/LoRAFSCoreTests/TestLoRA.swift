@@ -3,9 +3,10 @@ import Foundation
 /// Builds safetensors files in memory: a kohya-style LoRA of F16 tensors.
 enum TestLoRA {
     /// A valid LoRA of about `dataBytes` bytes of tensor data (rounded to whole tensors).
-    static func safetensors(dataBytes: Int = 4096, seed: UInt8 = 1) -> [UInt8] {
+    /// `width` (the model's hidden size, 5120 for WAN A14B) overrides `dataBytes`.
+    static func safetensors(dataBytes: Int = 4096, seed: UInt8 = 1, width: Int? = nil) -> [UInt8] {
         let rank = 4
-        let width = max(1, dataBytes / (2 * rank * 2))
+        let width = width ?? max(1, dataBytes / (2 * rank * 2))
         let count = rank * width * 2  // F16 bytes per tensor
         let header = """
             {"__metadata__":{"ss_network_dim":"4"},\

@@ -75,7 +75,7 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(fixture.store.object(rows[0].objectKey) == bytes)
     #expect(fixture.store.openUploads == 0)
     #expect(try fixture.read("style.safetensors") == bytes)
-    #expect(try fixture.fs.list(path: "/").map(\.name) == [".lorafs", "style.safetensors"])
+    #expect(try fixture.fs.list(path: "/").map(\.name) == [".lorafs", "generate", "jobs", "style.safetensors"])
 }
 
 @Test func aSmallLoRAGoesUpInOnePutWithItsSHA256() throws {

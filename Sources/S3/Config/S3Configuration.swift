@@ -57,6 +57,14 @@ public struct S3Configuration: Sendable, Equatable {
         }
     }
 
+    /// Whether the connection itself protects request bodies: TLS, or a loopback
+    /// address that no network can tamper with. Then multipart part bodies are
+    /// sent as `UNSIGNED-PAYLOAD` (as the AWS SDKs do over HTTPS), saving a
+    /// SHA-256 pass over every byte; over plain HTTP elsewhere each part's hash is signed.
+    public var transportProtectsPayload: Bool {
+        endpoint.scheme?.lowercased() == "https" || Self.isLoopback(host: endpoint.host ?? "")
+    }
+
     /// The regional AWS endpoint, `https://s3.REGION.amazonaws.com`.
     public static func awsEndpoint(region: String) -> URL {
         URL(string: "https://s3.\(region).amazonaws.com")!
