@@ -8,24 +8,15 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls", abstract: "List the LoRAs of a workspace's catalog without mounting it.")
 
-    @Option(help: "The workspace (default: default).")
-    var workspace = "default"
-
-    @Option(name: .customLong("state-dir"), help: "The state directory holding the catalog.")
-    var stateDir: String?
+    @OptionGroup var selection: WorkspaceSelection
 
     @Flag(help: "Print a JSON array of {name, size, sha256, uploaded_at, object_key}.")
     var json = false
 
-    func validate() throws {
-        do { try WorkspaceOptions.validate(workspace: workspace) } catch { throw ValidationError("\(error)") }
-    }
-
     func run() throws {
-        let directory = StateDirectory.path(explicit: stateDir, workspace: workspace)
-        let path = StateDirectory.catalogPath(directory)
+        let path = StateDirectory.catalogPath(selection.directory)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no catalog at \(path): workspace \"\(workspace)\" was never mounted with this state directory")
+            throw ValidationError("no catalog at \(path): workspace \"\(selection.workspace)\" was never mounted with this state directory")
         }
         let records = try SQLiteCatalog(path: path).allLoRAs()
         if json {

@@ -33,11 +33,8 @@ struct MountCommand: ParsableCommand {
     @Option(help: "The AWS profile to read from ~/.aws (default: AWS_PROFILE, else default).")
     var profile: String?
 
-    @Option(help: "The workspace: its objects live under workspaces/NAME/ in the bucket.")
-    var workspace = "default"
-
-    @Option(name: .customLong("state-dir"), help: "Catalog, spool and log (default: $XDG_STATE_HOME/lorafs/WORKSPACE).")
-    var stateDir: String?
+    @OptionGroup var selection: WorkspaceSelection
+    var workspace: String { selection.workspace }
 
     @Flag(help: "Stay in the foreground and log to stderr.")
     var foreground = false
@@ -80,7 +77,7 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("mount point \(mountpoint) is not an existing directory")
         }
         if MountTable.isMounted(mountpoint) { throw ValidationError("\(mountpoint) is already mounted") }
-        let stateDirectory = StateDirectory.path(explicit: stateDir, workspace: workspace)
+        let stateDirectory = selection.directory
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         if foreground {
             try serve(mountpoint: mountpoint, stateDirectory: stateDirectory)

@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import LoRAFSCore
 
 /// Where a workspace keeps its catalog, spool and log:
 /// `--state-dir`, else `$XDG_STATE_HOME/lorafs/WORKSPACE`, else `~/.local/state/lorafs/WORKSPACE`.
@@ -18,4 +20,20 @@ enum StateDirectory {
 
     static func catalogPath(_ directory: String) -> String { directory + "/catalog.sqlite" }
     static func logPath(_ directory: String) -> String { directory + "/lorafs.log" }
+}
+
+/// `--workspace` and `--state-dir`, shared by `mount` and `ls`.
+struct WorkspaceSelection: ParsableArguments {
+    @Option(help: "The workspace: its objects live under workspaces/NAME/ in the bucket.")
+    var workspace = "default"
+
+    @Option(name: .customLong("state-dir"), help: "Catalog, spool and log (default: $XDG_STATE_HOME/lorafs/WORKSPACE).")
+    var stateDir: String?
+
+    func validate() throws {
+        do { try WorkspaceOptions.validate(workspace: workspace) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// The state directory this selection names.
+    var directory: String { StateDirectory.path(explicit: stateDir, workspace: workspace) }
 }

@@ -117,3 +117,17 @@ private struct JobFixture {
     #expect(fixture.backend.state.withLock { $0.cancelled } == ["job-1"])
     #expect(try fixture.fs.list(path: "/jobs").isEmpty)
 }
+
+@Test func anEditorsTempFileRenamedToNAMEJsonSubmitsIt() throws {
+    let fixture = try JobFixture()
+    let handle = try fixture.fs.create(path: "/generate/.edit.json.swp")
+    _ = try Array(#"{"model": "ti2v-5B", "prompt": "saved atomically"}"#.utf8).withUnsafeBytes {
+        try fixture.fs.write(handle: handle, offset: 0, bytes: $0)
+    }
+    try fixture.fs.flush(handle: handle)
+    #expect(fixture.backend.state.withLock { $0.submitted.isEmpty })
+    try fixture.fs.rename(from: "/generate/.edit.json.swp", to: "/generate/edit.json", noReplace: false)
+    fixture.fs.release(handle: handle)
+    #expect(fixture.backend.state.withLock { $0.submitted.count } == 1)
+    #expect(try fixture.fs.list(path: "/jobs").map(\.name) == ["edit"])
+}
