@@ -29,16 +29,19 @@ extension FUSEMount {
                 mount.fill(st!, attributes)
             }
         }
-        ops.readdir = { path, buffer, filler, _, _, _ in
+        ops.readdir = { path, buffer, filler, _, _, flags in
             let mount = FUSEMount.current()
             return mount.reply {
                 let entries = try mount.filesystem.list(path: String(cString: path!))
+                // With readdirplus the kernel keeps these attributes: `ls -l` then
+                // needs no LOOKUP per entry.
+                let plus = flags.rawValue & FUSE_READDIR_PLUS.rawValue != 0 ? FUSE_FILL_DIR_PLUS : fuse_fill_dir_flags(rawValue: 0)
                 var st = stat()
                 _ = filler!(buffer, ".", nil, 0, fuse_fill_dir_flags(rawValue: 0))
                 _ = filler!(buffer, "..", nil, 0, fuse_fill_dir_flags(rawValue: 0))
                 for entry in entries {
                     mount.fill(&st, entry.attributes)
-                    if filler!(buffer, entry.name, &st, 0, fuse_fill_dir_flags(rawValue: 0)) != 0 { break }
+                    if filler!(buffer, entry.name, &st, 0, plus) != 0 { break }
                 }
             }
         }
