@@ -34,6 +34,8 @@ final class PendingFile: @unchecked Sendable {
     /// False once the writer left the sequential path: the upload restarts from the spool at commit.
     var streamable = true
     var upload: StreamingUpload?
+    /// The kind `upload` was started for.
+    var uploadKind: LoRAFileKind?
     /// How many bytes of prefix the format check needs next; nil once it passed.
     var headerNeed: UInt64? = 8
     /// A sticky refusal (bad header, size limit): every later write and flush fails with it.
@@ -61,10 +63,32 @@ final class PendingFile: @unchecked Sendable {
         return nil
     }
 
+    /// What a streaming upload starts with while the file is written: its own
+    /// name for a LoRA name; for a staging name, the LoRA name it will most
+    /// likely be renamed to (rsync's `.NAME.XXXXXX`, `NAME.safetensors.part`),
+    /// so rsync's copies stream too. nil (`tmpab12cd34`): spool only, upload at rename.
+    var streamTarget: (name: String, kind: LoRAFileKind)? {
+        switch role {
+        case .lora(let kind): return (name, kind)
+        case .staging: return Self.likelyTarget(ofStaging: name)
+        }
+    }
+
+    static func likelyTarget(ofStaging name: String) -> (name: String, kind: LoRAFileKind)? {
+        let base = name.hasPrefix(".") ? String(name.dropFirst()) : name
+        for (suffix, kind) in [(".safetensors", LoRAFileKind.safetensors), (".ckpt", .ckpt)] {
+            guard let range = base.range(of: suffix, options: .caseInsensitive) else { continue }
+            let candidate = String(base[..<range.upperBound])
+            if case .lora = LoRANameRules.classify(candidate) { return (candidate, kind) }
+        }
+        return nil
+    }
+
     /// Drops the in-progress upload, if any (lock held).
     func abandonUpload() {
         upload?.abort()
         upload = nil
+        uploadKind = nil
     }
 }
 

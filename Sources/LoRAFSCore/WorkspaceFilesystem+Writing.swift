@@ -73,10 +73,10 @@ extension WorkspaceFilesystem {
             pending.streamable = false
             if offset < pending.contiguousEnd { pending.contiguousEnd = max(pending.contiguousEnd, end) }
         }
-        guard case .lora(let kind) = pending.role else { return bytes.count }
+        guard let target = pending.streamTarget else { return bytes.count }
         if let need = pending.headerNeed, pending.contiguousEnd >= need {
             do {
-                try checkPrefix(of: pending, kind: kind)
+                try checkPrefix(of: pending, kind: target.kind)
             } catch {
                 pending.failure = report(error)
                 pending.abandonUpload()
@@ -84,7 +84,7 @@ extension WorkspaceFilesystem {
             }
         }
         if pending.streamable {
-            startUploadIfNeeded(pending, kind: kind)
+            startUploadIfNeeded(pending, name: target.name, kind: target.kind)
             pending.upload?.advance(to: pending.contiguousEnd)
         }
         return bytes.count
@@ -126,12 +126,15 @@ extension WorkspaceFilesystem {
         }
     }
 
-    func startUploadIfNeeded(_ pending: PendingFile, kind: LoRAFileKind) {
+    /// Starts streaming to a new object key; `name` goes into the object's metadata
+    /// (the manifest written at commit carries the final name).
+    func startUploadIfNeeded(_ pending: PendingFile, name: String, kind: LoRAFileKind) {
         guard pending.upload == nil else { return }
+        pending.uploadKind = kind
         let key = options.keyPrefix + "loras/" + UUID().uuidString.lowercased() + "." + kind.rawValue
         pending.upload = StreamingUpload(
             key: key, store: store, spool: pending.spool,
-            metadata: ObjectMetadata.initial(workspace: options.workspace, name: pending.name, kind: kind),
+            metadata: ObjectMetadata.initial(workspace: options.workspace, name: name, kind: kind),
             partSize: options.partSize, maxInFlight: options.maxPartsInFlight, pool: uploads, buffers: partBuffers, logger: logger)
     }
 
@@ -176,12 +179,12 @@ extension WorkspaceFilesystem {
             pending.abandonUpload()
             throw pending.failure!
         }
-        if !pending.streamable || pending.upload == nil || pending.name != name || pending.kind != kind {
+        if !pending.streamable || pending.upload == nil || pending.uploadKind != kind {
             pending.abandonUpload()
-            pending.name = name
-            pending.role = .lora(kind)
-            startUploadIfNeeded(pending, kind: kind)
+            startUploadIfNeeded(pending, name: name, kind: kind)
         }
+        pending.name = name
+        pending.role = .lora(kind)
         let upload = pending.upload!
         let record: LoRARecord
         do {

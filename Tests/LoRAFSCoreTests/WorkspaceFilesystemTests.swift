@@ -217,3 +217,25 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(try fixture.fs.abortStaleUploads() == 1)
     #expect(fixture.store.openUploads == 1)
 }
+
+@Test func rsyncsTempFileStreamsWhileWrittenAndItsRenameCompletesTheSameUpload() throws {
+    let fixture = try Fixture()
+    let bytes = TestLoRA.safetensors(dataBytes: 20_000)
+    try fixture.copy(bytes, to: ".style.safetensors.Ab12Cd")
+    #expect(fixture.store.openUploads == 1)  // parts already sent, nothing visible
+    #expect(fixture.store.loraKeys.isEmpty)
+    try fixture.fs.rename(from: "/.style.safetensors.Ab12Cd", to: "/style.safetensors", noReplace: false)
+    #expect(fixture.store.openUploads == 0)
+    #expect(try fixture.read("style.safetensors") == bytes)
+    let key = try #require(fixture.store.loraKeys.first)
+    let metadata = fixture.store.state.withLock { $0.metadata[key] }
+    #expect(metadata?["lorafs-name"] == "style.safetensors")
+}
+
+@Test func aStagingFileWithABadHeaderFailsAtWrite() throws {
+    let fixture = try Fixture()
+    var bytes = TestLoRA.safetensors(dataBytes: 20_000)
+    bytes[8] = UInt8(ascii: "[")
+    #expect(errno { try fixture.copy(bytes, to: ".bad.safetensors.Zz99Yy") } == EINVAL)
+    #expect(fixture.store.openUploads == 0)
+}
