@@ -22,8 +22,9 @@ final class PendingFile: @unchecked Sendable {
     /// Size and mtime for `getattr`, readable while a long commit holds `lock`.
     private let shownAttributes = Mutex(FileAttributes(kind: .file, size: 0, modified: Date().timeIntervalSince1970, mode: 0o644))
 
-    // Guarded by `lock`.
+    /// Written holding both `lock` and the namespace lock; read holding either.
     var name: String
+    // Guarded by `lock`.
     var role: Role
     let spool: SpoolFile
     var size: UInt64 = 0 {
@@ -33,7 +34,11 @@ final class PendingFile: @unchecked Sendable {
     var contiguousEnd: UInt64 = 0
     /// False once the writer left the sequential path: the upload restarts from the spool at commit.
     var streamable = true
-    var upload: StreamingUpload?
+    var upload: StreamingUpload? {
+        didSet { shownUpload.withLock { $0 = upload } }
+    }
+    /// `upload`, readable for `.lorafs/status` while a commit holds `lock`.
+    private let shownUpload = Mutex<StreamingUpload?>(nil)
     /// The kind `upload` was started for.
     var uploadKind: LoRAFileKind?
     /// How many bytes of prefix the format check needs next; nil once it passed.
@@ -57,6 +62,9 @@ final class PendingFile: @unchecked Sendable {
     }
 
     var attributes: FileAttributes { shownAttributes.withLock { $0 } }
+
+    /// Bytes acknowledged by S3 so far, if the file is streaming.
+    var uploadedBytes: UInt64? { shownUpload.withLock { $0 }?.progress.uploaded }
 
     var kind: LoRAFileKind? {
         if case .lora(let kind) = role { return kind }

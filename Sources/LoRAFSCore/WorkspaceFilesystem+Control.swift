@@ -13,7 +13,7 @@ extension WorkspaceFilesystem {
     /// `.lorafs/status`: what this mount is and what it is doing.
     var statusText: String {
         let (count, bytes, writing) = state.withLock { ns in
-            (ns.loras.count, ns.loras.values.reduce(Int64(0)) { $0 + $1.size }, Array(ns.pending.values))
+            (ns.loras.count, ns.loras.values.reduce(Int64(0)) { $0 + $1.size }, ns.pending.sorted { $0.key < $1.key })
         }
         var lines = [
             "workspace: \(options.workspace)",
@@ -26,9 +26,10 @@ extension WorkspaceFilesystem {
             "max_file_size: \(options.maxFileSize)",
             "uploads_in_progress: \(writing.count)",
         ]
-        for pending in writing {
+        for (name, pending) in writing {
             let size = pending.attributes.size
-            lines.append("  \(pending.name): \(size) bytes written")
+            let uploaded = pending.uploadedBytes.map { ", \($0) uploaded" } ?? ""
+            lines.append("  \(name): \(size) bytes written\(uploaded)")
         }
         if let last = journal.last { lines.append("last_error: \(last)") }
         return lines.joined(separator: "\n") + "\n"

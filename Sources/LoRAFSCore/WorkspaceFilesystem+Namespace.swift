@@ -211,8 +211,8 @@ extension WorkspaceFilesystem {
             state.withLock { ns in
                 ns.pending[source] = nil
                 ns.pending[target] = pending
+                pending.name = target
             }
-            pending.name = target
         case .lora:
             try commit(pending, as: target)
             state.withLock { ns in

@@ -183,7 +183,7 @@ extension WorkspaceFilesystem {
             pending.abandonUpload()
             startUploadIfNeeded(pending, name: name, kind: kind)
         }
-        pending.name = name
+        state.withLock { _ in pending.name = name }
         pending.role = .lora(kind)
         let upload = pending.upload!
         let record: LoRARecord
@@ -196,8 +196,11 @@ extension WorkspaceFilesystem {
                 hiddenSize: summary?.hiddenSize, hasImageCrossAttention: summary?.hasImageCrossAttention ?? false,
                 timestepRange: summary?.timestepRange, triggerPhrase: summary?.triggerPhrase, baseModel: summary?.baseModel)
         } catch {
+            // Sticky, like a refusal: the writer was told the copy failed, so a
+            // later close or release must not store it after all.
             pending.abandonUpload()
-            throw report(FSError.io("\(name): upload to S3 failed: \(error)"))
+            pending.failure = report(FSError.io("\(name): upload to S3 failed: \(error)"))
+            throw pending.failure!
         }
         pending.upload = nil
         do {
@@ -208,8 +211,9 @@ extension WorkspaceFilesystem {
             state.withLock { $0.loras[name] = record }
             if let replaced, replaced.objectKey != record.objectKey { deleteObjects(of: replaced) }
         } catch {
-            try? store.deleteObject(key: record.objectKey)
-            throw report(FSError.io("\(name): recording the upload failed: \(error)"))
+            deleteObjects(of: record)
+            pending.failure = report(FSError.io("\(name): recording the upload failed: \(error)"))
+            throw pending.failure!
         }
         pending.dirty = false
         pending.streamable = false

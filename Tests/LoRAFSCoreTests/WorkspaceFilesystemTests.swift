@@ -222,7 +222,10 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let fixture = try Fixture()
     let bytes = TestLoRA.safetensors(dataBytes: 20_000)
     try fixture.copy(bytes, to: ".style.safetensors.Ab12Cd")
-    #expect(fixture.store.openUploads == 1)  // parts already sent, nothing visible
+    // Parts go up in the background while the file is written; nothing is visible.
+    let deadline = Date().addingTimeInterval(5)
+    while fixture.store.openUploads == 0 && Date() < deadline { usleep(5_000) }
+    #expect(fixture.store.openUploads == 1)
     #expect(fixture.store.loraKeys.isEmpty)
     try fixture.fs.rename(from: "/.style.safetensors.Ab12Cd", to: "/style.safetensors", noReplace: false)
     #expect(fixture.store.openUploads == 0)
