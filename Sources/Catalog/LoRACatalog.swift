@@ -17,6 +17,9 @@ public protocol LoRACatalog: Sendable {
     @discardableResult
     func delete(named name: String) throws -> LoRARecord?
 
+    /// Replaces every LoRA row with `records`, in one transaction (`lorafs fsck --rebuild`).
+    func replaceAllLoRAs(with records: [LoRARecord]) throws
+
     /// Every generation job, oldest first.
     func allJobs() throws -> [JobRecord]
     /// Inserts a job; fails with `CatalogError.exists` if the name is taken.

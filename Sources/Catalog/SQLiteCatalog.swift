@@ -111,6 +111,13 @@ public enum CatalogError: Error, Sendable, Equatable {
 }
 
 extension SQLiteCatalog {
+    public func replaceAllLoRAs(with records: [LoRARecord]) throws {
+        try queue.write { db in
+            _ = try LoRARecord.deleteAll(db)
+            for record in records { try record.insert(db) }
+        }
+    }
+
     public func allJobs() throws -> [JobRecord] {
         try queue.read { db in try JobRecord.order(Column("created_at")).fetchAll(db) }
     }

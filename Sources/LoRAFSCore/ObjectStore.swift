@@ -16,4 +16,8 @@ public protocol ObjectStore: Sendable {
     func presignedGetURL(key: String, expiresIn seconds: Int) throws -> String
     /// `s3://bucket/key`.
     func uri(of key: String) -> String
+    /// Every object under `prefix`: key and size.
+    func listObjects(prefix: String) throws -> [(key: String, size: UInt64)]
+    /// An object's user metadata (without the `x-amz-meta-` prefix), nil if it does not exist.
+    func metadata(of key: String) throws -> [String: String]?
 }

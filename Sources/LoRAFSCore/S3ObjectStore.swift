@@ -51,4 +51,12 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func uri(of key: String) -> String { "s3://\(client.configuration.bucket)/\(key)" }
+
+    public func listObjects(prefix: String) throws -> [(key: String, size: UInt64)] {
+        try client.listObjects(prefix: prefix).map { (key: $0.key, size: $0.size) }
+    }
+
+    public func metadata(of key: String) throws -> [String: String]? {
+        try client.headObject(key: key)?.metadata
+    }
 }

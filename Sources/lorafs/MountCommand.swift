@@ -21,17 +21,9 @@ struct MountCommand: ParsableCommand {
     @Argument(help: "An existing, empty directory to mount on.")
     var mountpoint: String
 
-    @Option(help: "The S3 bucket.")
-    var bucket: String
-
-    @Option(help: "The S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, else AWS).")
-    var endpoint: String?
-
-    @Option(help: "The S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1).")
-    var region: String?
-
-    @Option(help: "The AWS profile to read from ~/.aws (default: AWS_PROFILE, else default).")
-    var profile: String?
+    @OptionGroup var s3: BucketSelection
+    var bucket: String { s3.bucket }
+    var allowHTTP: Bool { s3.allowHTTP }
 
     @OptionGroup var selection: WorkspaceSelection
     var workspace: String { selection.workspace }
@@ -41,9 +33,6 @@ struct MountCommand: ParsableCommand {
 
     @Option(name: .customLong("max-size"), help: "The largest LoRA accepted, in bytes (at most and by default 5368709120).")
     var maxSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize
-
-    @Flag(name: .customLong("allow-http"), help: "Accept a plain http:// endpoint that is not on loopback.")
-    var allowHTTP = false
 
     @Option(name: .customShort("o"), help: "FUSE mount options, comma-separated (e.g. allow_other).")
     var fuseOptions: [String] = []
@@ -97,19 +86,9 @@ struct MountCommand: ParsableCommand {
         var logger = Logger(label: "lorafs")
         logger[metadataKey: "workspace"] = "\(workspace)"
         do {
-            let aws = try AWSConfigResolver.resolve(explicitRegion: region, explicitEndpoint: endpoint, profile: profile)
-            let endpointURL = aws.endpoint ?? S3Configuration.awsEndpoint(region: aws.region)
-            let s3Configuration = try S3Configuration(
-                endpoint: endpointURL, region: aws.region, bucket: bucket, allowHTTP: allowHTTP, caBundlePath: aws.caBundlePath)
-            if endpointURL.scheme == "http" && !S3Configuration.isLoopback(host: endpointURL.host ?? "") {
-                logger.warning("plain HTTP to \(endpointURL.host ?? ""): requests and data are not encrypted (--allow-http)")
-            }
-            let client = S3Client(configuration: s3Configuration, credentials: aws.credentials, logger: logger)
-            do { try client.headBucket() } catch {
-                throw MountError("cannot use bucket \"\(bucket)\" at \(endpointURL.absoluteString): \(error)")
-            }
+            let client = try s3.connect(logger: logger)
             var options = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: stateDirectory, maxFileSize: maxSize)
-            options.endpointDescription = endpointURL.absoluteString
+            options.endpointDescription = client.configuration.endpoint.absoluteString
             let environment = ProcessInfo.processInfo.environment
             if let mib = environment["LORAFS_PART_SIZE_MIB"].flatMap(UInt64.init), (5...512).contains(mib) {
                 options.partSize = mib << 20

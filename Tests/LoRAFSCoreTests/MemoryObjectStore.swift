@@ -96,4 +96,12 @@ final class MemoryObjectStore: ObjectStore {
     }
 
     func uri(of key: String) -> String { "s3://memory/\(key)" }
+
+    func listObjects(prefix: String) throws -> [(key: String, size: UInt64)] {
+        state.withLock { $0.objects.filter { $0.key.hasPrefix(prefix) }.map { (key: $0.key, size: UInt64($0.value.count)) } }
+    }
+
+    func metadata(of key: String) throws -> [String: String]? {
+        state.withLock { $0.objects[key] == nil ? nil : ($0.metadata[key] ?? [:]) }
+    }
 }

@@ -6,7 +6,7 @@ import Testing
 @testable import LoRAFSCore
 
 /// A workspace over an in-memory store and catalog, with a temp state directory.
-private struct Fixture {
+struct Fixture {
     let store = MemoryObjectStore()
     let catalog: SQLiteCatalog
     let fs: WorkspaceFilesystem

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Logging
+import LoRAFSCore
+
+/// `lorafs fsck`: compare the catalog with the bucket, and rebuild it from the bucket alone.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fsck",
+        abstract: "Check a workspace's catalog against the bucket; --rebuild rewrites it from the bucket alone.",
+        discussion: """
+            Reads every LoRA object and manifest under workspaces/WORKSPACE/ and reports rows the catalog lacks,
+            rows whose object is gone, rows that differ, and objects nothing names. Run it while the workspace
+            is not mounted. Exits 0 when the catalog matches the bucket (or was rebuilt), 1 otherwise.
+            """)
+
+    @OptionGroup var s3: BucketSelection
+    @OptionGroup var selection: WorkspaceSelection
+
+    @Flag(help: "Replace the catalog's LoRA rows with what the bucket says (jobs are kept).")
+    var rebuild = false
+
+    func run() throws {
+        var logger = Logger(label: "lorafs")
+        logger.logLevel = .warning
+        let client = try s3.connect(logger: logger)
+        try FileManager.default.createDirectory(atPath: selection.directory, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(selection.directory))
+        let report = try CatalogCheck(store: S3ObjectStore(client: client), workspace: selection.workspace)
+            .run(catalog: catalog, rebuild: rebuild)
+        print("workspace \(selection.workspace): \(report.expected.count) LoRA(s) in the bucket")
+        for (label, names) in [("missing from the catalog", report.missingRows), ("in the catalog, gone from the bucket", report.extraRows),
+                               ("different in the catalog", report.mismatchedRows), ("orphaned objects (left in place)", report.orphans),
+                               ("stale manifests", report.staleManifests)] where !names.isEmpty {
+            print("\(label): \(names.count)")
+            for name in names { print("  \(name)") }
+        }
+        if rebuild {
+            print("catalog rebuilt: \(report.expected.count) row(s)")
+        } else if report.isConsistent {
+            print("catalog matches the bucket")
+        } else {
+            print("run with --rebuild to rewrite the catalog from the bucket")
+            throw ExitCode(1)
+        }
+    }
+}
