@@ -96,9 +96,14 @@ public final class SQLiteCatalog: LoRACatalog {
 
     @discardableResult
     public func delete(named name: String) throws -> LoRARecord? {
+        try deleteRow(LoRARecord.self, key: name)
+    }
+
+    /// Deletes the row with primary key `key`; returns it if it existed.
+    func deleteRow<Record: FetchableRecord & PersistableRecord & Sendable>(_ type: Record.Type, key: String) throws -> Record? {
         try queue.write { db in
-            let old = try LoRARecord.fetchOne(db, key: name)
-            if old != nil { _ = try LoRARecord.deleteOne(db, key: name) }
+            let old = try Record.fetchOne(db, key: key)
+            if old != nil { _ = try Record.deleteOne(db, key: key) }
             return old
         }
     }
@@ -135,10 +140,6 @@ extension SQLiteCatalog {
 
     @discardableResult
     public func deleteJob(named name: String) throws -> JobRecord? {
-        try queue.write { db in
-            let old = try JobRecord.fetchOne(db, key: name)
-            if old != nil { _ = try JobRecord.deleteOne(db, key: name) }
-            return old
-        }
+        try deleteRow(JobRecord.self, key: name)
     }
 }
