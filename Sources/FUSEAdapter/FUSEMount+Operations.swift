@@ -159,7 +159,7 @@ extension FUSEMount {
         ops.listxattr = { path, list, size in
             let mount = FUSEMount.current()
             let names = mount.filesystem.extendedAttributeNames(path: String(cString: path!))
-            let bytes = names.flatMap { Array($0.utf8) + [0] }
+            let bytes: [UInt8] = names.flatMap { Array($0.utf8) + [UInt8(0)] }
             if size == 0 { return Int32(bytes.count) }
             guard size >= bytes.count else { return -ERANGE }
             bytes.withUnsafeBytes { source in

@@ -237,8 +237,10 @@ extension WorkspaceFilesystem {
         }
     }
 
-    /// Extended attributes: `user.lorafs.last_error` on the root, and on each LoRA
-    /// `user.lorafs.sha256`, `user.lorafs.object_key`.
+    /// Extended attributes: `user.lorafs.last_error` on the root; on each LoRA what
+    /// the catalog knows (`getfattr -d -m user.lorafs FILE`): sha256, object_key,
+    /// and from its safetensors header rank, hidden_size, base_model,
+    /// trigger_phrase, timestep_range.
     public func extendedAttribute(path: String, name: String) -> String? {
         guard name.hasPrefix("user.lorafs.") else { return nil }
         switch try? node(path) {
@@ -246,11 +248,7 @@ extension WorkspaceFilesystem {
             return name == "user.lorafs.last_error" ? lastError : nil
         case .entry(let file)?:
             guard let record = state.withLock({ $0.loras[file] }) else { return nil }
-            switch name {
-            case "user.lorafs.sha256": return record.sha256
-            case "user.lorafs.object_key": return record.objectKey
-            default: return nil
-            }
+            return Self.loraAttributes(record).first { "user.lorafs." + $0.0 == name }?.1
         default:
             return nil
         }
@@ -260,9 +258,22 @@ extension WorkspaceFilesystem {
         switch try? node(path) {
         case .root?: return lastError == nil ? [] : ["user.lorafs.last_error"]
         case .entry(let file)?:
-            return state.withLock { $0.loras[file] } == nil ? [] : ["user.lorafs.sha256", "user.lorafs.object_key"]
+            guard let record = state.withLock({ $0.loras[file] }) else { return [] }
+            return Self.loraAttributes(record).map { "user.lorafs." + $0.0 }
         default: return []
         }
+    }
+
+    /// A LoRA's extended attributes, the ones it has a value for.
+    static func loraAttributes(_ record: LoRARecord) -> [(String, String)] {
+        let optional: [(String, String?)] = [
+            ("rank", record.rank.map(String.init)),
+            ("hidden_size", record.hiddenSize.map(String.init)),
+            ("base_model", record.baseModel),
+            ("trigger_phrase", record.triggerPhrase),
+            ("timestep_range", record.timestepRange),
+        ]
+        return [("sha256", record.sha256), ("object_key", record.objectKey)] + optional.compactMap { key, value in value.map { (key, $0) } }
     }
 }
 
