@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from datetime import datetime
 
@@ -255,3 +256,27 @@ def test_s3_failure_is_loud_and_leaves_nothing(lorafs, s3, src, failure):
     assert "Input/output error" in r.stderr, r.stderr
     assert src.small.name not in m.listing_all() and m.catalog() == {}
     assert s3.objects(m.bucket, m.prefix) == {}
+
+
+def test_a_long_upload_does_not_stall_ls_or_stat(mnt, src, tmp_path):
+    """While a 200 MiB copy streams to S3 (and while its close() waits for the last
+    parts), listing and stat of other LoRAs answer at once."""
+    import subprocess
+    assert mnt.cp(src.small).returncode == 0
+    big = src.valid("long-upload.safetensors", 200 * 1024 * 1024, "peft", seed=7)
+    copy = subprocess.Popen(["cp", str(big), str(mnt.p(big.name))])
+    slowest = 0.0
+    try:
+        while copy.poll() is None:
+            t0 = time.monotonic()
+            names = os.listdir(mnt.p(""))
+            os.stat(mnt.p(src.small.name))
+            slowest = max(slowest, time.monotonic() - t0)
+            assert src.small.name in names
+            time.sleep(0.05)
+    finally:
+        copy.wait(timeout=300)
+    assert copy.returncode == 0, mnt.log()
+    assert slowest < 1.0, f"ls/stat took {slowest:.3f} s during the upload"
+    mnt.assert_stored(big.name, big)
+    big.unlink()
