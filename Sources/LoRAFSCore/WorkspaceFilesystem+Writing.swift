@@ -51,10 +51,13 @@ extension WorkspaceFilesystem {
     /// `write`: into the spool; LoRA files also stream to S3 and are format-checked
     /// as soon as their header is complete.
     public func write(handle: UInt64, offset: UInt64, bytes: UnsafeRawBufferPointer) throws(FSError) -> Int {
-        if case .specDraft(let draft)? = state.withLock({ $0.handles[handle] }) {
-            return try writeSpec(draft, offset: offset, bytes: bytes)
+        let pending: PendingFile
+        switch state.withLock({ $0.handles[handle] }) {  // one lookup on the hot path
+        case .writer(let file)?: pending = file
+        case .specDraft(let draft)?: return try writeSpec(draft, offset: offset, bytes: bytes)
+        case nil: throw FSError(EBADF, "bad file handle")
+        default: throw FSError(EBADF, "file not open for writing")
         }
-        let pending = try writer(handle)
         pending.lock.lock()
         defer { pending.lock.unlock() }
         if let failure = pending.failure { throw failure }
