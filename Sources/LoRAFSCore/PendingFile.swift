@@ -66,11 +66,6 @@ final class PendingFile: @unchecked Sendable {
     /// Bytes acknowledged by S3 so far, if the file is streaming.
     var uploadedBytes: UInt64? { shownUpload.withLock { $0 }?.progress.uploaded }
 
-    var kind: LoRAFileKind? {
-        if case .lora(let kind) = role { return kind }
-        return nil
-    }
-
     /// What a streaming upload starts with while the file is written: its own
     /// name for a LoRA name; for a staging name, the LoRA name it will most
     /// likely be renamed to (rsync's `.NAME.XXXXXX`, `NAME.safetensors.part`),
