@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog"]),
+        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "S3"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
     ]
 )

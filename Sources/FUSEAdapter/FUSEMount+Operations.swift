@@ -55,7 +55,7 @@ extension FUSEMount {
             let mount = FUSEMount.current()
             return mount.reply {
                 let flags = fi!.pointee.flags
-                let mode = WorkspaceFilesystem.OpenMode(write: flags & O_ACCMODE != O_RDONLY, truncate: flags & O_TRUNC != 0)
+                let mode = OpenMode(write: flags & O_ACCMODE != O_RDONLY, truncate: flags & O_TRUNC != 0)
                 let name = String(cString: path!)
                 fi!.pointee.fh = try mount.filesystem.open(path: name, mode: mode, caller: FUSEMount.caller())
                 if try mount.filesystem.attributes(path: name).isVirtual { fi!.pointee.direct_io = 1 }
@@ -90,14 +90,14 @@ extension FUSEMount {
         ops.truncate = { path, size, fi in
             let mount = FUSEMount.current()
             return mount.reply {
-                guard size >= 0 else { throw FSError.invalid("negative size") }
+                guard size >= 0 else { throw FSError(.badRange("negative size")) }
                 try mount.filesystem.truncate(path: String(cString: path!), size: UInt64(size), handle: fi.map { $0.pointee.fh })
             }
         }
         ops.fallocate = { _, mode, offset, length, fi in
             let mount = FUSEMount.current()
             return mount.reply {
-                guard offset >= 0, length > 0 else { throw FSError.invalid("bad fallocate range") }
+                guard offset >= 0, length > 0 else { throw FSError(.badRange("bad fallocate range")) }
                 try mount.filesystem.allocate(handle: fi!.pointee.fh, offset: UInt64(offset), length: UInt64(length),
                                               keepSize: UInt32(mode) & lorafs_fallocate_keep_size() != 0)
             }
@@ -109,7 +109,7 @@ extension FUSEMount {
         ops.rename = { from, to, flags in
             let mount = FUSEMount.current()
             return mount.reply {
-                if flags & lorafs_rename_exchange() != 0 { throw FSError.invalid("RENAME_EXCHANGE is not supported") }
+                if flags & lorafs_rename_exchange() != 0 { throw FSError(.renameExchange) }
                 try mount.filesystem.rename(from: String(cString: from!), to: String(cString: to!),
                                             noReplace: flags & lorafs_rename_noreplace() != 0)
             }

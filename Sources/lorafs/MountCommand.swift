@@ -108,7 +108,7 @@ struct MountCommand: ParsableCommand {
             let fuseOptions = ["fsname=lorafs", "subtype=lorafs", "auto_unmount"] + self.fuseOptions
             let mount = FUSEMount(filesystem: filesystem, mountpoint: mountpoint, options: fuseOptions, logger: logger)
             let status = try mount.run {
-                logger.notice("mounted \(bucket)/\(options.keyPrefix) on \(mountpoint)")
+                logger.notice("mounted \(bucket)/\(options.layout.prefix) on \(mountpoint)")
             }
             logger.notice("unmounted \(mountpoint)")
             if status != 0 && status != 15 { throw ExitCode(1) }

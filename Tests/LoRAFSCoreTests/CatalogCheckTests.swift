@@ -12,7 +12,7 @@ import Testing
 
     // A crash between the upload and its manifest: the small object's own metadata still names it.
     let a = try #require(before.first { $0.name == "a.safetensors" })
-    try fixture.store.deleteObject(key: ObjectMetadata.manifestKey(for: a, prefix: "workspaces/test/"))
+    try fixture.store.deleteObject(key: ObjectLayout(workspace: "test").manifestKey(forObject: a.objectKey))
     // An object nothing names.
     try fixture.store.putObject(key: "workspaces/test/loras/stray.safetensors", body: [1, 2, 3], metadata: [:], contentSHA256: [])
 

@@ -13,19 +13,23 @@ final class MemoryObjectStore: ObjectStore {
         var objects: [String: [UInt8]] = [:]
         var metadata: [String: [String: String]] = [:]
         var uploads: [String: (key: String, parts: [Int: [UInt8]])] = [:]
-        var failing: Set<String> = []
+        /// Operations that fail, and the error they throw.
+        var failing: [String: any Error] = [:]
         var nextID = 0
     }
 
     let state = Mutex(State())
 
-    /// Makes an operation (`complete`, `delete`, `part`, `put`) fail until cleared.
-    func fail(_ operation: String, _ on: Bool = true) {
-        state.withLock { if on { $0.failing.insert(operation) } else { $0.failing.remove(operation) } }
+    /// Makes an operation (`complete`, `delete`, `part`, `put`) fail until cleared,
+    /// with `error` (an `S3Error` as the real client throws) or a plain fault.
+    func fail(_ operation: String, _ on: Bool = true, with error: (any Error)? = nil) {
+        state.withLock {
+            $0.failing[operation] = on ? (error ?? Fault(description: "injected \(operation) failure")) : nil
+        }
     }
 
     private func check(_ operation: String) throws {
-        if state.withLock({ $0.failing.contains(operation) }) { throw Fault(description: "injected \(operation) failure") }
+        if let error = state.withLock({ $0.failing[operation] }) { throw error }
     }
 
     var loraKeys: [String] { state.withLock { $0.objects.keys.filter { $0.contains("/loras/") }.sorted() } }

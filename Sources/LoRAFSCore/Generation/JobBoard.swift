@@ -10,11 +10,11 @@ import Synchronization
 /// own prefix, cancellation. Jobs live in the catalog, so they survive remounts.
 final class JobBoard: @unchecked Sendable {
     let backend: (any GenerationBackend)?
-    let store: any ObjectStore
-    let catalog: any LoRACatalog
-    let options: WorkspaceOptions
-    let logger: Logger
-    let transfers: WorkerPool
+    let services: WorkspaceServices
+    var store: any ObjectStore { services.store }
+    var catalog: any LoRACatalog { services.catalog }
+    var options: WorkspaceOptions { services.options }
+    var logger: Logger { services.logger }
 
     struct Polling {
         var jobs: [String: JobRecord] = [:]
@@ -27,18 +27,13 @@ final class JobBoard: @unchecked Sendable {
     let state: Mutex<Polling>
     let wakeup = NSCondition()
 
-    init(backend: (any GenerationBackend)?, store: any ObjectStore, catalog: any LoRACatalog, options: WorkspaceOptions,
-         logger: Logger, transfers: WorkerPool) throws {
+    init(backend: (any GenerationBackend)?, services: WorkspaceServices) throws {
         self.backend = backend
-        self.store = store
-        self.catalog = catalog
-        self.options = options
-        self.logger = logger
-        self.transfers = transfers
+        self.services = services
         var polling = Polling()
-        for job in try catalog.allJobs() {
+        for job in try services.catalog.allJobs() {
             polling.jobs[job.name] = job
-            if BackendState(rawValue: job.state)?.isActive == true { polling.schedule[job.name] = (Date(), options.pollInterval) }
+            if BackendState(rawValue: job.state)?.isActive == true { polling.schedule[job.name] = (Date(), services.options.pollInterval) }
         }
         state = Mutex(polling)
         if backend != nil { startPoller() }
@@ -47,13 +42,9 @@ final class JobBoard: @unchecked Sendable {
     var all: [JobRecord] { state.withLock { Array($0.jobs.values) } }
     func job(_ name: String) -> JobRecord? { state.withLock { $0.jobs[name] } }
 
-    /// Job names become key segments and directory names: a conservative alphabet.
+    /// Job names become key segments and directory names.
     static func validate(jobName name: String) -> String? {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        guard !name.isEmpty, name.utf8.count <= 128, name.allSatisfy(allowed.contains), name.first != ".", name.first != "-" else {
-            return "job names are 1-128 characters of A-Z a-z 0-9 . _ - and do not start with . or -"
-        }
-        return nil
+        ObjectLayout.isKeySegment(name, maxLength: 128) ? nil : "job names must be \(ObjectLayout.keySegmentRule(maxLength: 128))"
     }
 
     // MARK: - Submission
@@ -63,16 +54,12 @@ final class JobBoard: @unchecked Sendable {
     func submit(name: String, bytes: [UInt8], loras: [LoRARecord]) throws(FSError) {
         let file = "generate/\(name).json"
         guard let backend else {
-            throw FSError(EOPNOTSUPP, "\(file): no generator is configured (mount with --generator KIND:URL)")
+            throw FSError(.noGenerator(file))
         }
-        if job(name) != nil { throw FSError(EEXIST, "\(file): a job named \"\(name)\" already exists") }
-        let infos = loras.map {
-            LoRAInfo(name: $0.name, objectKey: $0.objectKey, size: UInt64($0.size), sha256: $0.sha256,
-                     hiddenSize: $0.hiddenSize, hasImageCrossAttention: $0.hasImageCrossAttention, timestepRange: $0.timestepRange)
-        }
+        if job(name) != nil { throw Self.exists(file, name) }
         let spec: JobSpec
-        do { spec = try JobSpecParser.parse(bytes, workspace: infos) } catch {
-            throw FSError.invalid("\(file): \(error.description)")
+        do { spec = try JobSpecParser.parse(bytes, workspace: loras.map(LoRAInfo.init)) } catch {
+            throw FSError(.spec(file, error))
         }
         var presigned: [PresignedLoRA] = []
         do {
@@ -81,11 +68,11 @@ final class JobBoard: @unchecked Sendable {
                 presigned.append(PresignedLoRA(lora, url: url, s3URI: store.uri(of: lora.info.objectKey)))
             }
         } catch {
-            throw FSError.io("\(file): cannot presign the LoRA URLs: \(error)")
+            throw .failed(file, .presign, error)
         }
         let submitted: SubmittedJob
         do { submitted = try backend.submit(spec, loras: presigned) } catch {
-            throw FSError.io("\(file): the \(backend.kind) backend refused the job: \(error.message)")
+            throw .failed(file, .submitJob(backend: backend.kind), error)
         }
         let now = Date().timeIntervalSince1970
         let record = JobRecord(
@@ -94,7 +81,8 @@ final class JobBoard: @unchecked Sendable {
             cancelURL: submitted.cancelURL, state: BackendState.queued.rawValue, createdAt: now, updatedAt: now)
         do { try catalog.insertJob(record) } catch {
             try? backend.cancel(submitted)
-            throw FSError(EEXIST, "\(file): a job named \"\(name)\" already exists")
+            if case CatalogError.exists = error { throw Self.exists(file, name) }
+            throw .failed(file, .recordJob, error)
         }
         state.withLock {
             $0.jobs[name] = record
@@ -111,16 +99,20 @@ final class JobBoard: @unchecked Sendable {
         guard let record = job(name) else { throw FSError.notFound("jobs/\(name)") }
         if BackendState(rawValue: record.state)?.isActive == true, let backend {
             do { try backend.cancel(submitted(record)) } catch {
-                throw FSError.io("jobs/\(name): the backend did not cancel the job, so it stays: \(error.message)")
+                throw .failed("jobs/\(name)", .cancelJob, error)
             }
         }
         if let key = record.outputKey { try? store.deleteObject(key: key) }
-        do { try catalog.deleteJob(named: name) } catch { throw FSError.io("jobs/\(name): \(error)") }
+        do { try catalog.deleteJob(named: name) } catch { throw .failed("jobs/\(name)", .forgetJob, error) }
         state.withLock {
             $0.jobs[name] = nil
             $0.schedule[name] = nil
         }
         logger.info("job removed", metadata: ["job": "\(name)"])
+    }
+
+    static func exists(_ file: String, _ job: String) -> FSError {
+        FSError(.exists(file, why: "a job named \"\(job)\" already exists"))
     }
 
     func submitted(_ record: JobRecord) -> SubmittedJob {

@@ -29,7 +29,7 @@ public struct WorkspaceOptions: Sendable {
                 maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize) throws {
         try Self.validate(workspace: workspace)
         guard maxFileSize > 0, maxFileSize <= Self.absoluteMaxFileSize else {
-            throw FSError.invalid("--max-size must be between 1 and \(Self.absoluteMaxFileSize) bytes")
+            throw FSError(.invalidOption("--max-size must be between 1 and \(Self.absoluteMaxFileSize) bytes"))
         }
         self.workspace = workspace
         self.bucket = bucket
@@ -37,16 +37,13 @@ public struct WorkspaceOptions: Sendable {
         self.maxFileSize = maxFileSize
     }
 
-    /// The key prefix all of this workspace's objects live under.
-    public var keyPrefix: String { "workspaces/\(workspace)/" }
+    /// Where this workspace's objects live in the bucket.
+    public var layout: ObjectLayout { ObjectLayout(workspace: workspace) }
 
-    /// Workspace names become key prefixes: a conservative alphabet, so no name
-    /// can reach another workspace's keys.
+    /// Workspace names become key prefixes: no name can reach another workspace's keys.
     public static func validate(workspace: String) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        guard !workspace.isEmpty, workspace.count <= 64, workspace.allSatisfy(allowed.contains),
-              workspace.first != ".", workspace.first != "-" else {
-            throw FSError.invalid("workspace name \"\(workspace)\" must be 1-64 characters of A-Z a-z 0-9 . _ - and not start with . or -")
+        guard ObjectLayout.isKeySegment(workspace, maxLength: 64) else {
+            throw FSError(.invalidOption("workspace name \"\(workspace)\" must be \(ObjectLayout.keySegmentRule(maxLength: 64))"))
         }
     }
 }

@@ -29,17 +29,17 @@ public struct CatalogCheck: Sendable {
     }
 
     let store: any ObjectStore
-    let prefix: String
+    let layout: ObjectLayout
 
     public init(store: any ObjectStore, workspace: String) {
         self.store = store
-        prefix = "workspaces/\(workspace)/"
+        layout = ObjectLayout(workspace: workspace)
     }
 
     /// Reads the bucket and compares; with `rebuild`, replaces the catalog's LoRA rows.
     public func run(catalog: any LoRACatalog, rebuild: Bool) throws -> Report {
         var report = Report()
-        let objects = Dictionary(try store.listObjects(prefix: prefix + "loras/").map { ($0.key, $0.size) },
+        let objects = Dictionary(try store.listObjects(prefix: layout.lorasPrefix).map { ($0.key, $0.size) },
                                  uniquingKeysWith: { first, _ in first })
         var named: [String: LoRARecord] = [:]
         var described = Set<String>()
@@ -52,7 +52,7 @@ public struct CatalogCheck: Sendable {
                 named[record.name] = record
             }
         }
-        for manifest in try store.listObjects(prefix: prefix + "manifests/") {
+        for manifest in try store.listObjects(prefix: layout.manifestsPrefix) {
             guard let record = try? readManifest(manifest.key, size: manifest.size),
                   objects[record.objectKey] == UInt64(record.size) else {
                 report.staleManifests.append(manifest.key)
@@ -83,23 +83,15 @@ public struct CatalogCheck: Sendable {
     }
 
     private func readManifest(_ key: String, size: UInt64) throws -> LoRARecord? {
-        let bytes = try store.getObject(key: key, range: 0..<size)
-        guard let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              let name = object["name"] as? String, let objectKey = object["object_key"] as? String,
-              objectKey.hasPrefix(prefix + "loras/"), let size = (object["size"] as? NSNumber)?.int64Value,
-              let sha256 = object["sha256"] as? String, let kind = object["kind"] as? String,
-              case .lora = LoRANameRules.classify(name) else { return nil }
-        let uploadedAt = (object["uploaded_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) }
-        return LoRARecord(name: name, objectKey: objectKey, size: size, sha256: sha256,
-                          uploadedAt: uploadedAt?.timeIntervalSince1970 ?? 0, kind: kind)
+        try Manifest.decode(try store.getObject(key: key, range: 0..<size)).record(in: layout)
     }
 
     /// A single-PUT object carries name, size and SHA-256 in its own metadata.
     private func recoverFromMetadata(_ key: String, size: UInt64) throws -> LoRARecord? {
         guard let metadata = try store.metadata(of: key),
-              let name = metadata["lorafs-name"]?.removingPercentEncoding, case .lora(let kind) = LoRANameRules.classify(name),
-              let sha256 = metadata["lorafs-sha256"], metadata["lorafs-size"] == String(size) else { return nil }
-        let uploadedAt = metadata["lorafs-uploaded-at"].flatMap { try? Date($0, strategy: .iso8601) }
+              let name = metadata[ObjectMetadata.name]?.removingPercentEncoding, case .lora(let kind) = LoRANameRules.classify(name),
+              let sha256 = metadata[ObjectMetadata.sha256], metadata[ObjectMetadata.size] == String(size) else { return nil }
+        let uploadedAt = metadata[ObjectMetadata.uploadedAt].flatMap { try? Date($0, strategy: .iso8601) }
         return LoRARecord(name: name, objectKey: key, size: Int64(size), sha256: sha256,
                           uploadedAt: uploadedAt?.timeIntervalSince1970 ?? 0, kind: kind.rawValue)
     }
@@ -111,14 +103,8 @@ public struct CatalogCheck: Sendable {
               case .needBytes(let need)? = try? SafetensorsHeader.parse(prefix: first), need <= UInt64(record.size),
               let prefix = try? store.getObject(key: record.objectKey, range: 0..<need),
               case .header(let header)? = try? SafetensorsHeader.parse(prefix: prefix) else { return record }
-        let summary = header.loraSummary
         var enriched = record
-        enriched.rank = summary.rank
-        enriched.hiddenSize = summary.hiddenSize
-        enriched.hasImageCrossAttention = summary.hasImageCrossAttention
-        enriched.timestepRange = summary.timestepRange
-        enriched.triggerPhrase = summary.triggerPhrase
-        enriched.baseModel = summary.baseModel
+        enriched.describe(header.loraSummary)
         return enriched
     }
 }

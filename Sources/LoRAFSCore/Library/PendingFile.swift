@@ -15,14 +15,15 @@ final class PendingFile: @unchecked Sendable {
         case staging
     }
 
+    let services: WorkspaceServices
     /// Serialises writes, truncates and commits of this file. Lock order: a
-    /// pending file's lock may be held while taking the namespace lock, never
+    /// pending file's lock may be held while taking the library's lock, never
     /// the other way round.
     let lock = NSLock()
     /// Size and mtime for `getattr`, readable while a long commit holds `lock`.
     private let shownAttributes = Mutex(FileAttributes(kind: .file, size: 0, modified: Date().timeIntervalSince1970, mode: 0o644))
 
-    /// Written holding both `lock` and the namespace lock; read holding either.
+    /// Written holding both `lock` and the library's lock; read holding either.
     var name: String
     // Guarded by `lock`.
     var role: Role
@@ -48,17 +49,18 @@ final class PendingFile: @unchecked Sendable {
     /// Written since the last commit.
     var dirty = false
 
-    // Guarded by the namespace lock.
+    // Guarded by the library's lock.
     /// The process that created (or truncated) the file: only its flushes commit,
     /// and only it sees the file before the commit.
     var writer: Int32?
     var openHandles = 0
     var lastRelease = Date()
 
-    init(name: String, role: Role, spool: SpoolFile) {
+    init(name: String, role: Role, spool: SpoolFile, services: WorkspaceServices) {
         self.name = name
         self.role = role
         self.spool = spool
+        self.services = services
     }
 
     var attributes: FileAttributes { shownAttributes.withLock { $0 } }
@@ -93,12 +95,13 @@ final class PendingFile: @unchecked Sendable {
         upload = nil
         uploadKind = nil
     }
-}
 
-extension PendingFile {
-    /// Whether `caller` may see this file before its commit (namespace lock held).
-    func isVisible(to caller: ProcessIdentity?) -> Bool {
-        guard let caller, let writer else { return true }
-        return caller.processID == writer
+    /// Records a sticky failure (lock held), aborts the upload, and returns it for throwing.
+    func fail(_ failure: FSError.Failure) -> FSError { fail(FSError(failure)) }
+
+    func fail(_ error: FSError) -> FSError {
+        failure = services.report(error)
+        abandonUpload()
+        return error
     }
 }

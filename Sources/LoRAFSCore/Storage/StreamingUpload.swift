@@ -105,8 +105,8 @@ final class StreamingUpload: @unchecked Sendable {
         if let uploadID {
             try store.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
         } else {
-            metadata["lorafs-sha256"] = result.sha256.hexString
-            metadata["lorafs-size"] = String(result.size)
+            metadata[ObjectMetadata.sha256] = result.sha256.hexString
+            metadata[ObjectMetadata.size] = String(result.size)
             let body = try spool.read(at: 0, count: Int(result.size))
             try store.putObject(key: key, body: body, metadata: metadata, contentSHA256: result.sha256)
         }

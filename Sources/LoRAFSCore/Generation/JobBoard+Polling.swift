@@ -73,9 +73,9 @@ extension JobBoard {
     /// workspace's own prefix at once; the job shows `completed` when it is there.
     private func copyVideo(of record: JobRecord, video: VideoOutput, backend: any GenerationBackend) {
         state.withLock { _ = $0.copying.insert(record.name) }
-        transfers.submit { [self] in
+        services.downloads.submit { [self] in
             defer { state.withLock { _ = $0.copying.remove(record.name) } }
-            let key = options.keyPrefix + "jobs/" + record.name + "/output.mp4"
+            let key = services.layout.jobOutputKey(job: record.name)
             do {
                 let bytes = try backend.download(video)
                 try store.putObject(key: key, body: bytes, metadata: ["lorafs-workspace": options.workspace, "lorafs-job": record.name],

@@ -1,0 +1,84 @@
+import Catalog
+import LoRAFormats
+
+extension LoRALibrary {
+    /// `unlink`: deletes the object, then the row. If S3 refuses, the LoRA stays.
+    func unlink(_ path: [String]) throws(FSError) {
+        let name = try name(path)
+        let record = services.mirror[name]
+        if record == nil, let file = pending.withLock({ $0[name] }) {
+            pending.withLock { map in if map[name] === file { map[name] = nil } }
+            file.lock.lock()
+            file.abandonUpload()
+            file.failure = FSError.notFound(name)
+            file.lock.unlock()
+            return
+        }
+        guard let record else { throw FSError.notFound(name) }
+        do { try services.store.deleteObject(key: record.objectKey) } catch {
+            throw services.report(.failed(name, .delete, error))
+        }
+        try? services.store.deleteObject(key: services.layout.manifestKey(forObject: record.objectKey))
+        do { try services.catalog.delete(named: name) } catch {
+            throw services.report(.failed(name, .deleteRecord, error))
+        }
+        services.mirror.remove(name)
+        services.logger.info("deleted", metadata: ["name": "\(name)", "key": "\(record.objectKey)"])
+    }
+
+    /// `rename`: a catalog update for stored LoRAs (no S3 copy); the commit of a
+    /// staging file written by rsync, safetensors or an atomic save.
+    func rename(from sourcePath: [String], to targetPath: [String], noReplace: Bool) throws(FSError) {
+        let (source, target) = (try name(sourcePath), try name(targetPath))
+        let record = services.mirror[source]
+        let (file, targetPending) = pending.withLock { ($0[source], $0[target] != nil) }
+        if noReplace && (services.mirror.contains(target) || targetPending) {
+            throw FSError(.exists(target, why: "already exists"))
+        }
+        let targetRole = try role(for: target)
+        if let file, record == nil || file.role == .staging {
+            return try commitRename(file, from: source, to: target, targetRole: targetRole)
+        }
+        guard let record else { throw FSError.notFound(source) }
+        guard case .lora = targetRole else {
+            throw services.report(.notPermitted(target, "a stored LoRA can only be renamed to a .safetensors or .ckpt name"))
+        }
+        guard LoRANameRules.classify(target) == LoRANameRules.classify(source) else {
+            throw services.report(.notPermitted("\(source) -> \(target)", "renaming cannot change the file type"))
+        }
+        let replaced: LoRARecord?
+        do { replaced = try services.catalog.rename(from: source, to: target) } catch {
+            throw services.report(.failed("\(source) -> \(target)", .rename, error))
+        }
+        var renamed = record
+        renamed.name = target
+        services.mirror.rename(from: source, to: renamed)
+        if let replaced, replaced.objectKey != record.objectKey { services.deleteObjects(of: replaced) }
+        do { try services.putManifest(of: renamed) } catch {
+            services.logger.warning("could not rewrite the manifest after a rename; fsck will report it",
+                                    metadata: ["name": "\(target)", "error": "\(error)"])
+        }
+    }
+
+    private func commitRename(_ file: PendingFile, from source: String, to target: String,
+                              targetRole: PendingFile.Role) throws(FSError) {
+        file.lock.lock()
+        defer { file.lock.unlock() }
+        if let failure = file.failure { throw failure }
+        switch targetRole {
+        case .staging:
+            // Staging to staging (a tool shuffling temp names): just move it.
+            pending.withLock { map in
+                map[source] = nil
+                map[target] = file
+                file.name = target
+            }
+        case .lora:
+            try commit(file, as: target)
+            pending.withLock { map in
+                if map[source] === file { map[source] = nil }
+                if file.openHandles > 0 { map[target] = file }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Catalog
+import Foundation
+import Logging
+
+/// What every subtree of one mount shares: the configuration, the bucket and its
+/// key layout, the catalog and its in-memory mirror, the transfer threads, the log
+/// and the error journal.
+final class WorkspaceServices: Sendable {
+    let options: WorkspaceOptions
+    let layout: ObjectLayout
+    let store: any ObjectStore
+    let catalog: any LoRACatalog
+    /// The catalog's LoRA rows in memory: `getattr` and `readdir` never wait on SQLite.
+    let mirror: CatalogMirror
+    let logger: Logger
+    let journal = ErrorJournal()
+    /// S3 transfers block these plain threads, never FUSE's or Swift's cooperative pool.
+    let uploads: WorkerPool
+    let downloads: WorkerPool
+    let partBuffers: PartBufferPool
+    let mountedAt = Date()
+
+    init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger) throws {
+        self.options = options
+        layout = options.layout
+        self.store = store
+        self.catalog = catalog
+        self.logger = logger
+        mirror = try CatalogMirror(catalog: catalog)
+        uploads = WorkerPool(name: "lorafs-upload", threads: 8)
+        downloads = WorkerPool(name: "lorafs-download", threads: 4)
+        partBuffers = PartBufferPool(capacity: Int(options.partSize), maximumIdle: options.maxPartsInFlight + 2)
+    }
+
+    deinit {
+        uploads.stop()
+        downloads.stop()
+    }
+
+    /// Logs a failure, keeps it for `.lorafs/errors`, and hands it back for throwing.
+    func report(_ error: FSError) -> FSError {
+        journal.record(error)
+        logger.error("\(error.reason)", metadata: ["errno": "\(FSError.errnoName(error.errno))"])
+        return error
+    }
+
+    func report(_ failure: FSError.Failure) -> FSError { report(FSError(failure)) }
+
+    var rootModified: Double { mountedAt.timeIntervalSince1970 }
+
+    /// Deletes a LoRA's object and its manifest; a failure only leaves an orphan for `fsck`.
+    func deleteObjects(of record: LoRARecord) {
+        do {
+            try store.deleteObject(key: record.objectKey)
+            try store.deleteObject(key: layout.manifestKey(forObject: record.objectKey))
+        } catch {
+            logger.warning("could not delete a replaced object", metadata: ["key": "\(record.objectKey)", "error": "\(error)"])
+        }
+    }
+
+    /// Writes (or rewrites, after `mv`) the manifest of `record`.
+    func putManifest(of record: LoRARecord) throws {
+        try store.putObject(key: layout.manifestKey(forObject: record.objectKey),
+                            body: try Manifest(record, workspace: options.workspace).encoded(), metadata: [:], contentSHA256: [])
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Glibc
+import S3
+import Testing
+@testable import LoRAFSCore
+
+/// Causes from below keep their detail, and the errno is chosen from them in one table.
+@Suite("errors keep their cause")
+struct ErrorCauseTests {
+    @Test func aCopyTheBucketRefusesFailsCloseWithEACCESNamingTheCodeAndRequestID() throws {
+        let fixture = try Fixture(partSize: 1 << 20)
+        let refusal = S3Error(status: 403, code: "AccessDenied", message: "Access Denied", requestID: "REQ123",
+                              operation: "PutObject", key: "workspaces/test/loras/x.safetensors")
+        fixture.store.fail("put", with: refusal)
+        let error = try #require(throwing { try fixture.copy(TestLoRA.safetensors(), to: "denied.safetensors") })
+        #expect(error.errno == EACCES)
+        #expect(error.reason.hasPrefix("denied.safetensors: upload to S3 failed: the bucket refused the credentials: AccessDenied"))
+        #expect(error.reason.contains("request id REQ123"))
+        guard case .failed(_, .upload, let cause as S3Error) = error.failure else {
+            Issue.record("the S3 error is not kept as the cause: \(error.failure)")
+            return
+        }
+        #expect(cause.requestID == "REQ123")
+        #expect(fixture.fs.lastError?.hasSuffix("(EACCES)") == true)
+        #expect(try fixture.catalog.allLoRAs().isEmpty)
+    }
+
+    @Test func aDeleteThatS3FailsIsEIOWithTheServersCodeAndTheLoRAStays() throws {
+        let fixture = try Fixture()
+        try fixture.copy(TestLoRA.safetensors(), to: "keep.safetensors")
+        fixture.store.fail("delete", with: S3Error(status: 503, code: "SlowDown", message: "Please reduce your request rate",
+                                                   requestID: "REQ9", operation: "DeleteObject"))
+        let error = try #require(throwing { try fixture.fs.unlink(path: "/keep.safetensors") })
+        #expect(error.errno == EIO)
+        #expect(error.reason.contains("keep.safetensors: S3 refused the delete, so it stays"))
+        #expect(error.reason.contains("SlowDown") && error.reason.contains("REQ9"))
+        #expect(try fixture.fs.attributes(path: "/keep.safetensors").size > 0)
+    }
+
+    @Test func aSpecRefusalIsEINVALNamingTheField() throws {
+        let refused = FSError(.spec("generate/a.json", .init(field: "frames", reason: "must be 4n+1")))
+        #expect(refused.errno == EINVAL)
+        #expect(refused.reason == "generate/a.json: frames: must be 4n+1")
+    }
+
+    private func throwing(_ body: () throws -> Void) -> FSError? {
+        do { try body() } catch let error as FSError { return error } catch { Issue.record("not an FSError: \(error)") }
+        return nil
+    }
+}
