@@ -4,6 +4,7 @@ import PackageDescription
 // Layout (see docs/ARCHITECTURE.md):
 //   C shims, one per C library:  CFuse, CCurl, CCrypto
 //   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
+//   Catalog engines:             SQLiteCatalog (the only GRDB user)
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
 let package = Package(
@@ -31,7 +32,9 @@ let package = Package(
             "HTTPTransport", "Hashing",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Catalog", dependencies: [
+        .target(name: "Catalog"),
+        .target(name: "SQLiteCatalog", dependencies: [
+            "Catalog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Generation"),
@@ -49,7 +52,7 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "GenerationBackends",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "GenerationBackends",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -57,8 +60,12 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "S3"]),
+        .testTarget(name: "SQLiteCatalogTests", dependencies: [
+            "Catalog", "SQLiteCatalog",
+            // Only to write an old-schema file and to damage one, as another version would.
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
     ]
 )

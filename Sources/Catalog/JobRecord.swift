@@ -1,9 +1,5 @@
-import GRDB
-
 /// One generation job submitted from `generate/NAME.json`.
-public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "jobs"
-
+public struct JobRecord: Codable, Sendable, Equatable {
     /// The job's name: `jobs/NAME/` in the mount.
     public var name: String
     /// The accepted spec (normalized JSON), served as `jobs/NAME/spec.json`.
@@ -12,19 +8,26 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var backend: String
     /// The backend's id for the job.
     public var backendID: String
-    /// fal's queue URLs (RunPod's are derived from the endpoint).
+    /// fal's queue URL for the job's status (RunPod's URLs are derived from the endpoint).
     public var statusURL: String?
+    /// fal's queue URL for the job's result.
     public var responseURL: String?
+    /// fal's queue URL that cancels the job.
     public var cancelURL: String?
     /// queued | running | completed | failed | cancelled
     public var state: String
+    /// What the backend said when the job failed.
     public var error: String?
+    /// Submission time, seconds since 1970.
     public var createdAt: Double
+    /// Time of the last state change, seconds since 1970.
     public var updatedAt: Double
     /// The video, copied into the workspace's prefix once the job completed.
     public var outputKey: String?
+    /// The video's size in bytes, known once it is copied.
     public var outputSize: Int64?
 
+    /// A job row; the optional fields start empty because a new job has no URLs, error or output yet.
     public init(name: String, spec: String, backend: String, backendID: String, statusURL: String? = nil,
                 responseURL: String? = nil, cancelURL: String? = nil, state: String, error: String? = nil,
                 createdAt: Double, updatedAt: Double, outputKey: String? = nil, outputSize: Int64? = nil) {
@@ -43,6 +46,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.outputSize = outputSize
     }
 
+    /// The column names of the `jobs` table (snake case, shared by every engine).
     enum CodingKeys: String, CodingKey {
         case name, spec, backend, state, error
         case backendID = "backend_id"

@@ -2,29 +2,64 @@
 /// PostgreSQL catalog can stand beside the default SQLite one.
 ///
 /// Every mutation is one transaction: after a crash the catalog holds either the
-/// old row or the new one, never half of each.
+/// old row or the new one, never half of each. Every failure is a `CatalogError`.
+///
+/// A catalog shared by several mounts needs two more things, both here:
+/// - a change version, so a mount can ask what others changed since it last
+///   looked (`changeVersion()`, `changes(since:)`);
+/// - conditional updates, so a mount replaces only the row it read and learns
+///   (`CatalogError.conflict`) when another mount got there first.
 public protocol LoRACatalog: Sendable {
     /// Every LoRA, sorted by name.
     func allLoRAs() throws -> [LoRARecord]
+    /// The LoRA named `name`, if any.
     func lora(named name: String) throws -> LoRARecord?
+
     /// Inserts or replaces the row with `record.name`; returns the row it replaced.
     @discardableResult
     func upsert(_ record: LoRARecord) throws -> LoRARecord?
     /// Renames `from` to `to`, replacing any row named `to`; returns the replaced row.
+    /// Fails with `CatalogError.notFound` if there is no row named `from`.
     @discardableResult
     func rename(from: String, to: String) throws -> LoRARecord?
     /// Deletes the row; returns it if it existed.
     @discardableResult
     func delete(named name: String) throws -> LoRARecord?
-
     /// Replaces every LoRA row with `records`, in one transaction (`lorafs fsck --rebuild`).
     func replaceAllLoRAs(with records: [LoRARecord]) throws
+
+    /// `upsert(_:)`, only if the row named `record.name` still has object key
+    /// `expected` (`nil`: only if there is no such row); otherwise throws
+    /// `CatalogError.conflict` and changes nothing.
+    @discardableResult
+    func upsert(_ record: LoRARecord, ifCurrentObjectKey expected: String?) throws -> LoRARecord?
+    /// `rename(from:to:)`, only if the row named `from` still has object key
+    /// `expected`; otherwise (also when it is gone) throws `CatalogError.conflict`
+    /// and changes nothing. A row named `to` is replaced whatever it holds.
+    @discardableResult
+    func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord?
+    /// `delete(named:)`, only if the row still has object key `expected`; otherwise
+    /// (also when it is gone) throws `CatalogError.conflict` and changes nothing.
+    @discardableResult
+    func delete(named name: String, ifCurrentObjectKey expected: String) throws -> LoRARecord?
+
+    /// The version of the LoRA rows: it grows with every transaction that changes
+    /// one and never goes back; 0 for a catalog that never held a row.
+    func changeVersion() throws -> Int64
+    /// What changed in the LoRA rows after `version`, read in one snapshot, at a
+    /// cost that grows with the number of names changed, not of rows. `since: 0`
+    /// returns every row. To follow a catalog, read `changeVersion()` before
+    /// `allLoRAs()`, then ask for `changes(since:)` that version: a change made
+    /// between the two reads is then delivered twice, never missed.
+    func changes(since version: Int64) throws -> CatalogChanges
 
     /// Every generation job, oldest first.
     func allJobs() throws -> [JobRecord]
     /// Inserts a job; fails with `CatalogError.exists` if the name is taken.
     func insertJob(_ job: JobRecord) throws
+    /// Replaces the job's row; fails with `CatalogError.notFound` if there is none.
     func updateJob(_ job: JobRecord) throws
+    /// Deletes the job's row; returns it if it existed.
     @discardableResult
     func deleteJob(named name: String) throws -> JobRecord?
 }

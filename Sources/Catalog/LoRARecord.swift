@@ -1,17 +1,13 @@
-import Foundation
-import GRDB
-
 /// One stored LoRA: the row that makes a file appear in the mount.
 ///
 /// The object key never contains the name (names change with `mv`, keys do not),
 /// so a rename is a catalog update and never an S3 copy.
-public struct LoRARecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "loras"
-
+public struct LoRARecord: Codable, Sendable, Equatable {
     /// The file name in the mount, e.g. `boat-style.safetensors`.
     public var name: String
     /// The S3 key of the object holding the bytes.
     public var objectKey: String
+    /// The object's size in bytes (the file's size in the mount).
     public var size: Int64
     /// Lowercase hex SHA-256 of the content.
     public var sha256: String
@@ -27,9 +23,12 @@ public struct LoRARecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var hasImageCrossAttention: Bool
     /// `modelspec.timestep_range`, which tells a high-noise from a low-noise LoRA.
     public var timestepRange: String?
+    /// `modelspec.trigger_phrase`: the words the LoRA was trained to respond to.
     public var triggerPhrase: String?
+    /// `ss_base_model_version` (else `modelspec.architecture`): the model the LoRA was trained on.
     public var baseModel: String?
 
+    /// A LoRA row; the header summary defaults to unknown because `.ckpt` files have none.
     public init(name: String, objectKey: String, size: Int64, sha256: String, uploadedAt: Double, kind: String,
                 rank: Int? = nil, hiddenSize: Int? = nil, hasImageCrossAttention: Bool = false,
                 timestepRange: String? = nil, triggerPhrase: String? = nil, baseModel: String? = nil) {
@@ -47,6 +46,7 @@ public struct LoRARecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         self.baseModel = baseModel
     }
 
+    /// The column names of the `loras` table (snake case, shared by every engine).
     enum CodingKeys: String, CodingKey {
         case name
         case objectKey = "object_key"

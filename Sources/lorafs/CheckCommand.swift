@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Logging
 import LoRAFSCore
+import SQLiteCatalog
 
 /// `lorafs fsck`: compare the catalog with the bucket, and rebuild it from the bucket alone.
 struct CheckCommand: ParsableCommand {

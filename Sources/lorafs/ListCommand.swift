@@ -2,6 +2,7 @@ import ArgumentParser
 import Catalog
 import Foundation
 import LoRAFSCore
+import SQLiteCatalog
 
 /// `lorafs ls`: the catalog without mounting.
 struct ListCommand: ParsableCommand {

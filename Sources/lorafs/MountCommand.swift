@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import LoRAFSCore
 import S3
+import SQLiteCatalog
 
 /// `lorafs mount`: serve a workspace at a mount point.
 struct MountCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Catalog
+import SQLiteCatalog
 import Foundation
 import Generation
 import GenerationBackends

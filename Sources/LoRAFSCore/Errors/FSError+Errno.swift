@@ -56,6 +56,15 @@ extension FSError {
             if error.status == 403 { return EACCES }
             if error.code == "EntityTooLarge" { return EFBIG }
             return EIO
+        case let error as CatalogError:
+            switch error {
+            case .engine(_, let code, _) where code & 0xFF == 13: return ENOSPC  // SQLITE_FULL
+            case .engine(_, let code, _) where code & 0xFF == 8: return EROFS  // SQLITE_READONLY
+            case .engine(_, let code, _) where code & 0xFF == 5 || code & 0xFF == 6: return EBUSY  // BUSY, LOCKED
+            case .conflict: return EBUSY
+            case .notFound: return ENOENT
+            default: return EIO
+            }
         case let error as FSError:
             return error.errno
         case let error as LegacySpoolError:

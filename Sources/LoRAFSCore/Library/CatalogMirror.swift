@@ -3,38 +3,65 @@ import Synchronization
 
 /// The catalog's LoRA rows, kept in memory by the mount so that `getattr`,
 /// `readdir` and `lookup` answer without SQLite. Updated after each committed
-/// catalog change (never before: a row shows only once it is stored).
+/// catalog change (never before: a row shows only once it is stored), and by
+/// `refresh()` with what others changed in a shared catalog since it last looked.
 final class CatalogMirror: Sendable {
-    private let rows: Mutex<[String: LoRARecord]>
-
-    init(catalog: any LoRACatalog) throws {
-        var rows: [String: LoRARecord] = [:]
-        for record in try catalog.allLoRAs() { rows[record.name] = record }
-        self.rows = Mutex(rows)
+    private struct Rows {
+        var byName: [String: LoRARecord] = [:]
+        /// The catalog's change version these rows reflect.
+        var version: Int64 = 0
     }
 
-    subscript(name: String) -> LoRARecord? { rows.withLock { $0[name] } }
+    private let catalog: any LoRACatalog
+    private let rows = Mutex(Rows())
 
-    func contains(_ name: String) -> Bool { rows.withLock { $0[name] != nil } }
+    init(catalog: any LoRACatalog) throws {
+        self.catalog = catalog
+        _ = try refresh()
+    }
+
+    /// Applies the catalog's changes since the last refresh (all rows the first
+    /// time); returns how many rows it changed here (this mount's own changes are
+    /// already applied). Costs the number of changes, not rows.
+    @discardableResult
+    func refresh() throws -> Int {
+        let since = rows.withLock { $0.version }
+        let changes = try catalog.changes(since: since)
+        return rows.withLock { rows in
+            guard changes.version > rows.version else { return 0 }
+            var applied = 0
+            for name in changes.deleted where rows.byName.removeValue(forKey: name) != nil { applied += 1 }
+            for record in changes.upserted where rows.byName[record.name] != record {
+                rows.byName[record.name] = record
+                applied += 1
+            }
+            rows.version = changes.version
+            return applied
+        }
+    }
+
+    subscript(name: String) -> LoRARecord? { rows.withLock { $0.byName[name] } }
+
+    func contains(_ name: String) -> Bool { rows.withLock { $0.byName[name] != nil } }
 
     /// Every row, sorted by name.
-    var all: [LoRARecord] { rows.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
+    var all: [LoRARecord] { rows.withLock { Array($0.byName.values) }.sorted { $0.name < $1.name } }
 
-    var names: [String] { rows.withLock { Array($0.keys) }.sorted() }
+    var names: [String] { rows.withLock { Array($0.byName.keys) }.sorted() }
 
     /// How many LoRAs, and their bytes in all.
     var totals: (count: Int, bytes: UInt64) {
-        rows.withLock { rows in (rows.count, rows.values.reduce(UInt64(0)) { $0 + UInt64($1.size) }) }
+        rows.withLock { rows in (rows.byName.count, rows.byName.values.reduce(UInt64(0)) { $0 + UInt64($1.size) }) }
     }
 
-    func store(_ record: LoRARecord) { rows.withLock { $0[record.name] = record } }
+    func store(_ record: LoRARecord) { rows.withLock { $0.byName[record.name] = record } }
 
-    func remove(_ name: String) { rows.withLock { _ = $0.removeValue(forKey: name) } }
+    func remove(_ name: String) { rows.withLock { _ = $0.byName.removeValue(forKey: name) } }
 
     func rename(from source: String, to record: LoRARecord) {
         rows.withLock { rows in
-            rows[source] = nil
-            rows[record.name] = record
+            rows.byName[source] = nil
+            rows.byName[record.name] = record
         }
     }
 }

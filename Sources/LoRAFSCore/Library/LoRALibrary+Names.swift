@@ -19,7 +19,8 @@ extension LoRALibrary {
             throw services.report(.failed(name, .delete, error))
         }
         try? services.store.deleteObject(key: services.layout.manifestKey(forObject: record.objectKey))
-        do { try services.catalog.delete(named: name) } catch {
+        do { try services.catalog.delete(named: name, ifCurrentObjectKey: record.objectKey) } catch {
+            refreshAfterConflict(error)
             throw services.report(.failed(name, .deleteRecord, error))
         }
         services.mirror.remove(name)
@@ -47,7 +48,8 @@ extension LoRALibrary {
             throw services.report(.notPermitted("\(source) -> \(target)", "renaming cannot change the file type"))
         }
         let replaced: LoRARecord?
-        do { replaced = try services.catalog.rename(from: source, to: target) } catch {
+        do { replaced = try services.catalog.rename(from: source, to: target, ifCurrentObjectKey: record.objectKey) } catch {
+            refreshAfterConflict(error)
             throw services.report(.failed("\(source) -> \(target)", .rename, error))
         }
         var renamed = record
@@ -57,6 +59,15 @@ extension LoRALibrary {
         do { try services.putManifest(of: renamed) } catch {
             services.logger.warning("could not rewrite the manifest after a rename; fsck will report it",
                                     metadata: ["name": "\(target)", "error": "\(error)"])
+        }
+    }
+
+    /// A conditional update found a row someone else changed (a shared catalog):
+    /// the mirror catches up, so the user sees what is there now.
+    private func refreshAfterConflict(_ error: any Error) {
+        guard case CatalogError.conflict = error else { return }
+        do { try services.mirror.refresh() } catch {
+            services.logger.warning("could not refresh the catalog mirror", metadata: ["error": "\(error)"])
         }
     }
 

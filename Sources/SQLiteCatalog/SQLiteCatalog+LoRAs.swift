@@ -1,0 +1,130 @@
+import Catalog
+import GRDB
+
+/// The LoRA rows. Each public mutation is one of the private cores below, called
+/// with `.anything` (the unconditional form) or `.objectKey(...)` (the conditional
+/// one), so both forms share one transaction, one check and one change record.
+extension SQLiteCatalog {
+    /// What a mutation requires of the row it is about to change.
+    private enum Expectation {
+        /// Whatever is there: the unconditional methods.
+        case anything
+        /// The row's object key, `nil` meaning no row at all.
+        case objectKey(String?)
+    }
+
+    /// Every LoRA, sorted by name.
+    public func allLoRAs() throws -> [LoRARecord] {
+        try read("list LoRAs") { db in try LoRARecord.order(Column("name")).fetchAll(db) }
+    }
+
+    /// The LoRA named `name`, if any.
+    public func lora(named name: String) throws -> LoRARecord? {
+        try read("read LoRA") { db in try LoRARecord.fetchOne(db, key: name) }
+    }
+
+    /// Inserts or replaces the row with `record.name`; returns the row it replaced.
+    @discardableResult
+    public func upsert(_ record: LoRARecord) throws -> LoRARecord? {
+        try upsert(record, .anything)
+    }
+
+    /// `upsert(_:)` if the row still has object key `expected` (`nil`: no row); else `.conflict`.
+    @discardableResult
+    public func upsert(_ record: LoRARecord, ifCurrentObjectKey expected: String?) throws -> LoRARecord? {
+        try upsert(record, .objectKey(expected))
+    }
+
+    /// Renames `from` to `to`, replacing any row named `to`; returns the replaced row.
+    @discardableResult
+    public func rename(from: String, to: String) throws -> LoRARecord? {
+        try rename(from: from, to: to, .anything)
+    }
+
+    /// `rename(from:to:)` if `from` still has object key `expected`; else `.conflict`.
+    @discardableResult
+    public func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
+        try rename(from: from, to: to, .objectKey(expected))
+    }
+
+    /// Deletes the row; returns it if it existed.
+    @discardableResult
+    public func delete(named name: String) throws -> LoRARecord? {
+        try delete(named: name, .anything)
+    }
+
+    /// `delete(named:)` if the row still has object key `expected`; else `.conflict`.
+    @discardableResult
+    public func delete(named name: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
+        try delete(named: name, .objectKey(expected))
+    }
+
+    /// Replaces every LoRA row with `records` in one transaction; only rows that differ count as changes.
+    public func replaceAllLoRAs(with records: [LoRARecord]) throws {
+        try write("replace all LoRAs") { db in
+            let old = try LoRARecord.fetchAll(db)
+            _ = try LoRARecord.deleteAll(db)
+            for record in records { try record.insert(db) }
+            // Only the names whose row differs count as changed: an `fsck
+            // --rebuild` of a sound catalog must not make every mount reload it.
+            // (Names are unique on both sides: the inserts above enforce it.)
+            let before = Dictionary(uniqueKeysWithValues: old.map { ($0.name, $0) })
+            let after = Dictionary(uniqueKeysWithValues: records.map { ($0.name, $0) })
+            let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+            try ChangeLog.record(changed, in: db)
+        }
+    }
+
+    /// The version of the latest change to the LoRA rows (0: none yet).
+    public func changeVersion() throws -> Int64 {
+        try read("read change version") { db in try ChangeLog.version(db) }
+    }
+
+    /// The LoRA rows upserted and the names deleted after `version`, from the change log.
+    public func changes(since version: Int64) throws -> CatalogChanges {
+        try read("read changes") { db in try ChangeLog.changes(since: version, db) }
+    }
+
+    private func upsert(_ record: LoRARecord, _ expectation: Expectation) throws -> LoRARecord? {
+        try write("upsert") { db in
+            let old = try LoRARecord.fetchOne(db, key: record.name)
+            try Self.check(expectation, name: record.name, found: old)
+            try record.save(db)
+            try ChangeLog.record([record.name], in: db)
+            return old
+        }
+    }
+
+    private func rename(from: String, to: String, _ expectation: Expectation) throws -> LoRARecord? {
+        try write("rename") { db in
+            let source = try LoRARecord.fetchOne(db, key: from)
+            try Self.check(expectation, name: from, found: source)
+            guard var row = source else { throw CatalogError.notFound(from) }
+            if from == to { return nil }
+            let replaced = try LoRARecord.fetchOne(db, key: to)
+            if replaced != nil { _ = try LoRARecord.deleteOne(db, key: to) }
+            _ = try LoRARecord.deleteOne(db, key: from)
+            row.name = to
+            try row.insert(db)
+            try ChangeLog.record([from, to], in: db)
+            return replaced
+        }
+    }
+
+    private func delete(named name: String, _ expectation: Expectation) throws -> LoRARecord? {
+        try write("delete") { db in
+            let old = try LoRARecord.fetchOne(db, key: name)
+            try Self.check(expectation, name: name, found: old)
+            guard old != nil else { return nil }
+            _ = try LoRARecord.deleteOne(db, key: name)
+            try ChangeLog.record([name], in: db)
+            return old
+        }
+    }
+
+    /// Throws `.conflict` unless `found` is what `expectation` asks for.
+    private static func check(_ expectation: Expectation, name: String, found: LoRARecord?) throws {
+        guard case .objectKey(let expected) = expectation, expected != found?.objectKey else { return }
+        throw CatalogError.conflict(name: name, expected: expected, found: found?.objectKey)
+    }
+}

@@ -1,0 +1,44 @@
+import Catalog
+import Foundation
+import Glibc
+import Testing
+@testable import LoRAFSCore
+
+/// The mount's in-memory rows follow the catalog by its change feed, and
+/// conditional updates refuse to act on a row someone else changed.
+@Suite("catalog mirror")
+struct CatalogMirrorTests {
+    @Test func aRefreshAppliesWhatAnotherWriterChangedInTheCatalog() throws {
+        let fixture = try Fixture()
+        try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
+        try fixture.copy(TestLoRA.safetensors(seed: 3), to: "b.safetensors")
+        // Another mount of a shared catalog: a new LoRA, and a deletion.
+        try fixture.catalog.upsert(LoRARecord(name: "z.safetensors", objectKey: "workspaces/test/loras/z.safetensors",
+                                              size: 7, sha256: String(repeating: "0", count: 64), uploadedAt: 1, kind: "safetensors"))
+        try fixture.catalog.delete(named: "b.safetensors")
+        #expect(try fixture.fs.list(path: "/").map(\.name).contains("b.safetensors"))
+        #expect(try fixture.fs.services.mirror.refresh() == 2)
+        let names = try fixture.fs.list(path: "/").map(\.name)
+        #expect(names == [".lorafs", "generate", "jobs", "a.safetensors", "z.safetensors"])
+        #expect(try fixture.fs.attributes(path: "/z.safetensors").size == 7)
+        #expect(try fixture.fs.services.mirror.refresh() == 0)
+    }
+
+    @Test func aRenameOfARowAnotherWriterReplacedFailsWithEBUSYAndShowsTheirs() throws {
+        let fixture = try Fixture()
+        try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
+        var theirs = try #require(try fixture.catalog.lora(named: "a.safetensors"))
+        theirs.objectKey = "workspaces/test/loras/theirs.safetensors"
+        theirs.size = 42
+        try fixture.catalog.upsert(theirs)
+        var code: Int32?
+        do { try fixture.fs.rename(from: "/a.safetensors", to: "/c.safetensors", noReplace: false) } catch {
+            code = error.errno
+        }
+        #expect(code == EBUSY)
+        #expect(try fixture.catalog.lora(named: "a.safetensors")?.objectKey == theirs.objectKey)
+        #expect(try fixture.catalog.lora(named: "c.safetensors") == nil)
+        #expect(try fixture.fs.attributes(path: "/a.safetensors").size == 42)
+        #expect(fixture.fs.lastError?.contains("changed in the catalog meanwhile") == true)
+    }
+}
