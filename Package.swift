@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
 //   C shims, one per C library:  CFuse, CCurl, CCrypto
-//   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
+//   Domain libraries (no FUSE):  JSON, LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
 let package = Package(
@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // MARK: Domain libraries
+        // Foundation-free; Double.rounded() needs libm, which Foundation would otherwise bring.
+        .target(name: "JSON", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         .target(name: "LoRAFormats"),
         .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
@@ -55,6 +57,7 @@ let package = Package(
         ]),
 
         // MARK: Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
