@@ -26,7 +26,7 @@ let package = Package(
         // MARK: Domain libraries
         // Foundation-free; Double.rounded() needs libm, which Foundation would otherwise bring.
         .target(name: "JSON", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
-        .target(name: "LoRAFormats"),
+        .target(name: "LoRAFormats", dependencies: ["JSON"]),
         .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "S3", dependencies: [
