@@ -36,10 +36,10 @@ let package = Package(
         .target(name: "Catalog", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Generation"),
+        .target(name: "Generation", dependencies: ["JSON"]),
         .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
-            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
+            "JSON", "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -51,7 +51,7 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "GenerationBackends",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "GenerationBackends", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON"]),
     ]
 )
