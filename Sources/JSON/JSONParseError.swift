@@ -42,7 +42,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// One step into a JSON document: an object member by key or an array element by index.
 public enum JSONPathComponent: Sendable, Equatable, CustomStringConvertible {
+    /// The member `key` of an object.
     case key(String)
+    /// The element at 0-based `index` of an array.
     case index(Int)
 
     /// `key` or `[index]`.

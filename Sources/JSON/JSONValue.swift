@@ -4,11 +4,17 @@
 /// `81` (an integer) stays distinct from `81.0` (a number). Objects keep their members in order
 /// (``JSONObject``), each key once.
 public enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, as written (see ``int(_:)`` and ``double(_:)`` to make one).
     case number(JSONNumber)
+    /// A string, unescaped.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, its members in order.
     case object(JSONObject)
 
     /// The integer `value` as a JSON number.
@@ -92,11 +98,17 @@ public enum JSONValue: Sendable, Equatable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// `"text"` is a string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `81` is an integer.
     public init(integerLiteral value: Int) { self = .int(value) }
+    /// `0.8` is a number (never an integer, even `1.0`).
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// `true`, `false`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `[...]` is an array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// `nil` is `null`.
     public init(nilLiteral: ()) { self = .null }
     /// Members in the order written; a repeated key keeps its first place and its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
