@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
 //   C shims, one per C library:  CFuse, CCurl, CCrypto
-//   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
+//   Domain libraries (no FUSE):  JSON, LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
 //   Catalog engines:             SQLiteCatalog (the only GRDB user)
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
@@ -25,7 +25,9 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // MARK: Domain libraries
-        .target(name: "LoRAFormats"),
+        // Foundation-free; Double.rounded() needs libm, which Foundation would otherwise bring.
+        .target(name: "JSON", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(name: "LoRAFormats", dependencies: ["JSON"]),
         .target(name: "Hashing", dependencies: ["CCrypto"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "S3", dependencies: [
@@ -37,10 +39,10 @@ let package = Package(
             "Catalog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Generation"),
+        .target(name: "Generation", dependencies: ["JSON"]),
         .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
-            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
+            "JSON", "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -52,12 +54,13 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "GenerationBackends",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "GenerationBackends", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "SQLiteCatalogTests", dependencies: [
@@ -66,6 +69,6 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON"]),
     ]
 )

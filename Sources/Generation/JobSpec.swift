@@ -1,3 +1,4 @@
+import JSON
 /// A spec as accepted: every default applied, every LoRA resolved.
 ///
 /// Built by ``JobSpecParser/parse(_:workspace:)``; ``acceptedJSON()`` is what `jobs/NAME/spec.json`

@@ -1,3 +1,4 @@
+import JSON
 extension JobSpecParser {
     /// The JSON Schema (draft 2020-12) of the spec, with an enum of the workspace's LoRA names
     /// (for `generate/schema.json`).

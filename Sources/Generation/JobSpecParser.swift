@@ -1,3 +1,4 @@
+import JSON
 /// Parses and validates job specs (version 1) and describes them as a JSON Schema.
 ///
 /// Fields (see ``SpecLimits`` for the bounds): `version` (optional, must be 1), `model`
@@ -8,6 +9,7 @@
 /// expert; refused for `ti2v-5B`), `shift`, `seed`, `image` (an https URL: required for
 /// `i2v-A14B`, optional for `ti2v-5B`, refused for `t2v-A14B`), `interpolate`.
 /// A `null` member counts as omitted; omitted parameters take the model's defaults (``WanModel``).
+/// A key given twice in one object is refused, naming it and its line and column.
 /// The first problem found is thrown, checking fields in the order above.
 public enum JobSpecParser {
     static let topLevelFields = [
@@ -25,6 +27,10 @@ public enum JobSpecParser {
         "path": "name", "url": "name", "file": "name",
     ]
 
+    /// How specs are read: a repeated key is refused (see ``parse(_:workspace:)``); a byte-order
+    /// mark is skipped, as some editors write one.
+    static let specOptions = JSONParser.Options(duplicateKeys: .refuse, allowsByteOrderMark: true)
+
     /// Parses and validates spec version 1 strictly against the workspace's LoRAs.
     public static func parse(_ bytes: [UInt8], workspace: [LoRAInfo]) throws(SpecError) -> JobSpec {
         guard bytes.count <= SpecLimits.maxDocumentBytes else {
@@ -32,8 +38,14 @@ public enum JobSpecParser {
         }
         let document: JSONValue
         do {
-            document = try JSONParser.parse(bytes)
+            document = try JSONParser.parse(bytes, options: specOptions)
         } catch {
+            if let key = error.repeatedKey {
+                // Refused rather than last-wins: with two "steps" the writer meant one of them,
+                // and silently picking the last would run a job the user did not ask for.
+                let field = JSONPathComponent.render(error.path + [.key(key)])
+                throw SpecError(field: field, reason: "\(error); give each field once")
+            }
             throw SpecError(field: "", reason: "not valid JSON: \(error)")
         }
         guard let members = document.objectValue else {

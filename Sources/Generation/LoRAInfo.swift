@@ -1,3 +1,4 @@
+import JSON
 /// What the catalog knows about a stored LoRA (filled from its safetensors header at upload time).
 public struct LoRAInfo: Sendable, Equatable {
     /// The file name in the workspace, e.g. `boat-style_high_noise.safetensors`.

@@ -1,9 +1,10 @@
+import JSON
 /// Typed, strict access to the members of one JSON object of a spec, producing ``SpecError``s
 /// that name the field (`frames`, `loras[1].scale`) and the offending value.
 ///
 /// A member that is `null` counts as absent.
 struct SpecFields {
-    let members: [String: JSONValue]
+    let members: JSONObject
     /// The object's own path (`""` for the top level, `loras[1]` for an entry).
     let path: String
 
@@ -16,7 +17,8 @@ struct SpecFields {
         return value
     }
 
-    /// Refuses the first member (in sorted order) not in `allowed`, suggesting `hints[key]` if any.
+    /// Refuses the first member (in sorted order, so the message does not depend on how the spec
+    /// was written) not in `allowed`, suggesting `hints[key]` if any.
     func rejectUnknown(allowed: [String], hints: [String: String] = [:]) throws(SpecError) {
         for key in members.keys.sorted() where !allowed.contains(key) {
             var reason = "unknown field \(quoted(key))"

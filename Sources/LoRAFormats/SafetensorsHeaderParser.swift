@@ -1,7 +1,14 @@
+import JSON
 /// Turns the JSON bytes of a safetensors header into a validated ``SafetensorsHeader``.
 enum SafetensorsHeaderParser {
     static let metadataKey = "__metadata__"
     static let tensorFields: Set<String> = ["dtype", "shape", "data_offsets"]
+    /// Repeated keys are refused: two entries for one tensor name make the file ambiguous (readers
+    /// disagree on which wins), which is exactly what a validator must not let through. No
+    /// byte-order mark: the header must start with "{". Numbers keep their text, so offsets up
+    /// to `UInt64.max` are exact; members keep their order, so the first bad tensor as written
+    /// is the one reported.
+    static let headerOptions = JSONParser.Options(duplicateKeys: .refuse, maxDepth: 64, allowsByteOrderMark: false)
 
     static func parse(json: [UInt8], headerLength: UInt64) throws(LoRAValidationError) -> SafetensorsHeader {
         guard String(validating: json, as: UTF8.self) != nil else {
@@ -13,10 +20,10 @@ enum SafetensorsHeaderParser {
         }
         let root: JSONValue
         do {
-            root = try StrictJSON.parse(json)
+            root = try JSONParser.parse(json, options: headerOptions)
         } catch let failure {
-            if let (key, depth) = failure.duplicate {
-                if depth == 0 { throw .invalid("tensor name \"\(key)\" appears more than once in the header") }
+            if let key = failure.repeatedKey {
+                if failure.depth == 0 { throw .invalid("tensor name \"\(key)\" appears more than once in the header") }
                 throw .invalid("header repeats the key \"\(key)\" inside an entry")
             }
             throw .invalid("header is not valid JSON: \(failure.message) at byte \(failure.offset)")
@@ -34,6 +41,11 @@ enum SafetensorsHeaderParser {
         }
         tensors.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         try checkLayout(tensors)
+        // Offsets are exact up to UInt64.max, so the file size they imply can exceed 64 bits;
+        // refuse that here rather than overflow later in `expectedFileSize`.
+        if let last = tensors.last, last.end > UInt64.max - 8 - headerLength {
+            throw .invalid("tensor \"\(last.name)\": data_offsets end at \(last.end), beyond the largest possible file")
+        }
         guard tensors.contains(where: { LoRAKeyConventions.isLoRATensor($0.name) }) else {
             throw .invalid("no LoRA tensors found (expected names like ...lora_up.weight or ...lora_A.weight); is this a full model rather than a LoRA?")
         }
@@ -122,7 +134,7 @@ enum SafetensorsHeaderParser {
         var result: [UInt64] = []
         result.reserveCapacity(values.count)
         for value in values {
-            guard let n = value.uint64 else { return nil }
+            guard let n = value.uint64Value else { return nil }
             result.append(n)
         }
         return result

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import Foundation
+import JSON
 import LoRAFSCore
 import SQLiteCatalog
 
@@ -21,12 +22,13 @@ struct ListCommand: ParsableCommand {
         }
         let records = try SQLiteCatalog(path: path).allLoRAs()
         if json {
-            let rows: [[String: Any]] = records.map {
-                ["name": $0.name, "size": $0.size, "sha256": $0.sha256, "object_key": $0.objectKey,
-                 "uploaded_at": Date(timeIntervalSince1970: $0.uploadedAt).formatted(.iso8601)]
+            let rows: [JSONValue] = records.map {
+                ["name": .string($0.name), "size": .int(Int($0.size)), "sha256": .string($0.sha256),
+                 "object_key": .string($0.objectKey),
+                 "uploaded_at": .string(Date(timeIntervalSince1970: $0.uploadedAt).formatted(.iso8601))]
             }
-            let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            // The same writer as status.json and the accepted specs: sorted keys, and a final newline.
+            print(String(decoding: JSONWriter.encode(.array(rows), pretty: true), as: UTF8.self), terminator: "")
         } else {
             for record in records {
                 let date = Date(timeIntervalSince1970: record.uploadedAt).formatted(.iso8601)

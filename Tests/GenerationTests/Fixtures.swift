@@ -1,4 +1,5 @@
 import Generation
+import JSON
 
 /// LoRAs of a test workspace, and helpers to parse specs against it.
 enum Fixtures {

@@ -23,6 +23,24 @@ import Testing
         expectRejected("", field: "", mentions: ["empty"])
     }
 
+    @Test func aRepeatedTopLevelKeyIsRefusedNamingItsLineAndColumn() throws {
+        let json = "{\"model\": \"t2v-A14B\", \"prompt\": \"p\",\n  \"steps\": 20,\n    \"steps\": 40}"
+        let error = try #require(Fixtures.rejection(json))
+        #expect(error.field == "steps")
+        #expect(error.reason == #"repeated key "steps" at line 3, column 5; give each field once"#)
+        // Repeated with the same value is refused too: the document is ambiguous either way.
+        expectRejected(#"{"model": "t2v-A14B", "model": "t2v-A14B", "prompt": "p"}"#, field: "model", mentions: ["repeated key \"model\"", "line 1, column 23"])
+    }
+
+    @Test func aRepeatedKeyInsideALoRAEntryIsRefusedWithItsPath() throws {
+        let json = "{\"model\": \"t2v-A14B\", \"prompt\": \"p\", \"loras\": [\n  {\"name\": \"sea_low_noise\"},\n  {\"name\": \"storm-low-noise\", \"scale\": 1, \"scale\": 2}]}"
+        let error = try #require(Fixtures.rejection(json))
+        #expect(error.field == "loras[1].scale")
+        #expect(error.description == #"loras[1].scale: repeated key "scale" at line 3, column 43; give each field once"#)
+        // The same key in two different objects is not a repetition.
+        #expect(Fixtures.rejection(#"{"model": "t2v-A14B", "prompt": "p", "loras": [{"name": "sea_low_noise"}, {"name": "storm-low-noise"}]}"#) == nil)
+    }
+
     @Test func notAnObject() {
         expectRejected(#"["t2v-A14B"]"#, field: "", mentions: ["must be a JSON object", "[\"t2v-A14B\"]", "array"])
         expectRejected("42", field: "", mentions: ["42"])
@@ -117,7 +135,7 @@ import Testing
             (#""shift": 0.5"#, "shift", ["0.5", "1...20"]),
             (#""seed": -1"#, "seed", ["-1", "0...4294967295"]),
             (#""seed": 4294967296"#, "seed", ["4294967296"]),
-            (#""seed": 1e20"#, "seed", ["1e+20", "out of range"]),
+            (#""seed": 1e20"#, "seed", ["1e20", "out of range"]),  // quoted as written
             (#""width": 1000, "height": 480"#, "width", ["1000", "multiple of 16"]),
             (#""width": 4096, "height": 480"#, "width", ["4096", "256...1920"]),
             (#""width": 832"#, "height", ["missing", "\"width\""]),

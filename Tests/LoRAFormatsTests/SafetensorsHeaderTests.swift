@@ -166,6 +166,52 @@ struct SafetensorsHeaderTests {
         #expect(error?.reason == #"tensor name "a.lora_up.weight" appears more than once in the header"#)
     }
 
+    @Test func aKeyRepeatedInsideAnEntryIsRefused() {
+        let json = #"{"a.lora_up.weight":{"dtype":"U8","shape":[8],"dtype":"U8","data_offsets":[0,8]}}"#
+        let error = validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: json, dataBytes: 8)) }
+        #expect(error?.reason == #"header repeats the key "dtype" inside an entry"#)
+    }
+
+    @Test func largeOffsetsAreExact() throws {
+        // 2^53 + 1 has no exact double: a parser going through Double would report 2^53.
+        let json = #"{"a.lora_up.weight":{"dtype":"U8","shape":[9007199254740993],"data_offsets":[0,9007199254740993]}}"#
+        let header = try parsedHeader(safetensorsFile(header: json, dataBytes: 0))
+        #expect(header.tensors.first?.end == 9_007_199_254_740_993)
+        let error = validationError { try header.validate(fileSize: header.dataStart) }
+        #expect(error?.reason == "file is \(header.dataStart) bytes but its header describes \(header.dataStart + 9_007_199_254_740_993) bytes (truncated copy?)")
+    }
+
+    @Test func offsetsNearUInt64MaxAreReadExactlyAndRefusedWithoutOverflow() {
+        // Eight tensors of the largest size a U8 shape allows (2^61 - 1 bytes) tile to UInt64.max - 7,
+        // which with the header no file can be.
+        let size: UInt64 = 2_305_843_009_213_693_951
+        let entries = (0..<8).map { i in
+            #""t\#(i).lora_up.weight":{"dtype":"U8","shape":[\#(size)],"data_offsets":[\#(UInt64(i) * size),\#(UInt64(i + 1) * size)]}"#
+        }
+        let json = "{" + entries.joined(separator: ",") + "}"
+        let error = validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: json, dataBytes: 0)) }
+        #expect(error?.reason == #"tensor "t7.lora_up.weight": data_offsets end at 18446744073709551608, beyond the largest possible file"#)
+        let max = #"{"a.lora_up.weight":{"dtype":"U8","shape":[1],"data_offsets":[0,18446744073709551615]}}"#
+        #expect(validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: max, dataBytes: 0)) }?.reason
+            == #"tensor "a.lora_up.weight": shape [1] of U8 needs 1 bytes but data_offsets span 18446744073709551615"#)
+        let past = #"{"a.lora_up.weight":{"dtype":"U8","shape":[1],"data_offsets":[0,18446744073709551616]}}"#
+        #expect(validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: past, dataBytes: 0)) }?.reason
+            == #"tensor "a.lora_up.weight": data_offsets must be two non-negative integers [begin, end]"#)
+    }
+
+    @Test func theFirstBadTensorAsWrittenIsReported() {
+        let json = #"{"z.lora_up.weight":{"dtype":"F17","shape":[1],"data_offsets":[0,1]},"a.lora_up.weight":{"dtype":"F18","shape":[1],"data_offsets":[1,2]}}"#
+        let error = validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: json, dataBytes: 2)) }
+        #expect(error?.reason == #"tensor "z.lora_up.weight": dtype "F17" is not a safetensors dtype"#)
+    }
+
+    @Test func deepNestingIsRefusedAsInvalidJSON() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        let json = #"{"__metadata__":"# + deep + "}"
+        let error = validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: json, dataBytes: 0)) }
+        #expect(error?.reason.hasPrefix("header is not valid JSON: nesting deeper than 64 levels at byte") == true)
+    }
+
     @Test func metadataWithANonStringValueIsRefused() {
         let json = #"{"__metadata__":{"ss_network_dim":4},"a.lora_up.weight":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}"#
         let error = validationError { _ = try SafetensorsHeader.parse(prefix: safetensorsFile(header: json, dataBytes: 8)) }

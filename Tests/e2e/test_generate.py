@@ -511,6 +511,10 @@ I2V_IMAGE = "https://example.com/first-frame.png"
 REFUSED = [
     # (id, spec, field the reason starts with, words it must contain)
     ("bad-json", b'{"model": "t2v-A14B", "prompt": "x",', "", ["JSON"]),
+    ("repeated-key", b'{"model": "t2v-A14B", "prompt": "x",\n "steps": 20, "steps": 40}', "steps",
+     ['repeated key "steps"', "line 2, column 15"]),
+    ("repeated-lora-key", b'{"model": "t2v-A14B", "prompt": "x", "loras": [{"name": "style.safetensors", "name": "x"}]}',
+     "loras[0].name", ["repeated key"]),
     ("not-an-object", b'["t2v-A14B"]', "", []),
     ("unknown-field", spec(num_frames=81), "num_frames", []),
     ("unknown-lora-field", spec(loras=[{"name": "style.safetensors", "weight": 1}]), "loras[0].weight", []),

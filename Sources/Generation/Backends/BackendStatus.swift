@@ -1,3 +1,4 @@
+import JSON
 /// A backend's view of a job, normalized.
 public enum BackendState: String, Sendable, Codable, CaseIterable {
     case queued, running, completed, failed, cancelled
@@ -45,11 +46,16 @@ public struct BackendResponseError: Error, Sendable, Equatable, CustomStringConv
 
 /// Shared helpers for reading backend responses.
 enum ResponseReading {
+    /// How backend answers are read: leniently (a repeated key: the last wins; a byte-order mark
+    /// skipped). They are not user input to check but another service's output, and refusing a
+    /// quirk there would lose a job that in fact finished.
+    static let options = JSONParser.Options.lenient
+
     /// The body as a JSON object, or an error naming the backend.
-    static func object(_ body: [UInt8], from backend: String) throws(BackendResponseError) -> [String: JSONValue] {
+    static func object(_ body: [UInt8], from backend: String) throws(BackendResponseError) -> JSONObject {
         let value: JSONValue
         do {
-            value = try JSONParser.parse(body)
+            value = try JSONParser.parse(body, options: options)
         } catch {
             let text = String(decoding: body.prefix(200), as: UTF8.self)
             throw BackendResponseError("\(backend) answered with something that is not JSON (\(error)): \(text)")
@@ -66,7 +72,7 @@ enum ResponseReading {
         switch value {
         case .string(let text)?:
             if text.isEmpty { return nil }
-            if text.hasPrefix("{"), let inner = try? JSONParser.parse(Array(text.utf8)), let message = message(fromObject: inner) {
+            if text.hasPrefix("{"), let inner = try? JSONParser.parse(Array(text.utf8), options: options), let message = message(fromObject: inner) {
                 return message
             }
             return text

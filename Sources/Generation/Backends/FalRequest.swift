@@ -1,3 +1,4 @@
+import JSON
 /// The input sent to fal's WAN 2.2 LoRA endpoints (`fal-ai/wan/v2.2-a14b/text-to-video/lora`,
 /// `.../image-to-video/lora` and the 5B endpoints) through its queue API.
 public enum FalRequest {

@@ -1,3 +1,4 @@
+import JSON
 /// Reads fal queue API responses.
 public enum FalResponse {
     /// The queue's answer to a submission: the request id and the URLs to use from then on
@@ -42,7 +43,7 @@ public enum FalResponse {
     /// The message of a fal error body (`{"detail": "..."}` or `{"detail": [{"msg": ..., "loc": [...]}]}`,
     /// as sent with HTTP 4xx/5xx), for reporting a failed job; `nil` if there is none.
     public static func errorMessage(_ body: [UInt8]) -> String? {
-        guard let value = try? JSONParser.parse(body), let members = value.objectValue else { return nil }
+        guard let value = try? JSONParser.parse(body, options: ResponseReading.options), let members = value.objectValue else { return nil }
         if case .array(let items)? = members["detail"] {
             let messages = items.compactMap { item -> String? in
                 guard let message = ResponseReading.message(item["msg"]) else { return ResponseReading.message(item) }

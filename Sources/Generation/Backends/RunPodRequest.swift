@@ -1,3 +1,4 @@
+import JSON
 /// The `POST /run` body sent to a RunPod serverless endpoint (and to `scripts/local-worker`).
 ///
 /// ## The input a worker receives

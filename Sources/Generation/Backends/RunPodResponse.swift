@@ -1,3 +1,4 @@
+import JSON
 /// Reads RunPod serverless responses (`POST /run`, `GET /status/{id}`).
 public enum RunPodResponse {
     /// The job id from the `/run` answer `{"id": ..., "status": ...}`.

@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import Generation
 import GenerationBackends
+import JSON
 import Logging
 import Synchronization
 

@@ -1,6 +1,10 @@
 /// Serializes ``JSONValue``s deterministically: object keys sorted, strings escaped minimally
-/// (`/` and non-ASCII are written as is), integers without a fraction, doubles in Swift's
-/// shortest round-tripping form (`0.8`, `1.0`, `1e-05`), non-finite doubles as `null`.
+/// (`/` and non-ASCII are written as is), numbers as their ``JSONNumber/text`` (integers without
+/// a fraction, doubles in Swift's shortest round-tripping form: `0.8`, `1.0`, `1e-05`).
+///
+/// Keys are sorted rather than written in member order because what lorafs writes (schema.json,
+/// status.json, accepted specs, backend request bodies) is built from literals and dictionaries
+/// whose order is incidental, and those files must not change from one build to the next.
 public enum JSONWriter {
     /// Encodes `value` as UTF-8; `pretty` puts one member per line with two-space indentation
     /// and ends with a newline.
@@ -15,27 +19,25 @@ public enum JSONWriter {
     private static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch value {
         case .null:
-            out.append(contentsOf: Array("null".utf8))
+            out.append(contentsOf: "null".utf8)
         case .bool(let flag):
-            out.append(contentsOf: Array((flag ? "true" : "false").utf8))
-        case .int(let integer):
-            out.append(contentsOf: Array(String(integer).utf8))
-        case .double(let double):
-            out.append(contentsOf: Array((double.isFinite ? "\(double)" : "null").utf8))
+            out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let number):
+            out.append(contentsOf: number.text.utf8)
         case .string(let text):
             writeString(text, into: &out)
         case .array(let elements):
             writeContainer(open: "[", close: "]", count: elements.count, into: &out, pretty: pretty, indent: indent) {
                 index, out in write(elements[index], into: &out, pretty: pretty, indent: indent + 1)
             }
-        case .object(let members):
-            let keys = members.keys.sorted()
-            writeContainer(open: "{", close: "}", count: keys.count, into: &out, pretty: pretty, indent: indent) {
+        case .object(let object):
+            let members = object.members.sorted { $0.key < $1.key }
+            writeContainer(open: "{", close: "}", count: members.count, into: &out, pretty: pretty, indent: indent) {
                 index, out in
-                writeString(keys[index], into: &out)
+                writeString(members[index].key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(UInt8(ascii: " ")) }
-                write(members[keys[index]]!, into: &out, pretty: pretty, indent: indent + 1)
+                write(members[index].value, into: &out, pretty: pretty, indent: indent + 1)
             }
         }
     }
@@ -70,7 +72,7 @@ public enum JSONWriter {
             case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0..<0x20, 0x7F:
-                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(contentsOf: "\\u00".utf8)
                 out.append(hex[Int(byte >> 4)])
                 out.append(hex[Int(byte & 0x0F)])
             default: out.append(byte)
