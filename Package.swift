@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
-//   C shims, one per C library:  CFuse, CCurl, CCrypto
+//   C shims, one per C library:  CFuse, CCurl, CCrypto, CPlatform (libc)
+//   OS calls, one typed wrapper each: Platform
 //   Domain libraries (no FUSE):  LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
@@ -22,6 +23,10 @@ let package = Package(
         .systemLibrary(name: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPlatform"),
+
+        // MARK: The one place for libc and /proc calls
+        .target(name: "Platform", dependencies: ["CPlatform"]),
 
         // MARK: Domain libraries
         .target(name: "LoRAFormats"),
@@ -37,7 +42,7 @@ let package = Package(
         .target(name: "Generation"),
         .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
-            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
+            "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends", "Platform",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -49,7 +54,7 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "GenerationBackends",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "GenerationBackends", "HTTPTransport", "Platform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -60,5 +65,6 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     ]
 )
