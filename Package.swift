@@ -61,10 +61,10 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing", "HTTPTransport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "LoRAFormats"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     ]
 )
