@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Catalog", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Generation"),
+        .target(name: "Generation", dependencies: ["LoRAFormats"]),
         .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
             "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends", "Platform",
