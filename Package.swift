@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing", "HTTPTransport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation", "LoRAFormats"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     ]
 )
