@@ -61,10 +61,11 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing", "HTTPTransport"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
     ]
 )
