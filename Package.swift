@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
-//   C shims, one per C library:  CFuse, CCurl, CCrypto
+//   C shims, one per C library:  CFuse, CCurl, CCrypto, CPlatform (libc)
+//   OS calls, one typed wrapper each: Platform
 //   Domain libraries (no FUSE):  JSON, LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
 //   Catalog engines:             SQLiteCatalog (the only GRDB user)
 //   The one FUSE binding:        FUSEAdapter
@@ -23,6 +24,10 @@ let package = Package(
         .systemLibrary(name: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPlatform"),
+
+        // MARK: The one place for libc and /proc calls
+        .target(name: "Platform", dependencies: ["CPlatform"]),
 
         // MARK: Domain libraries
         // Foundation-free; Double.rounded() needs libm, which Foundation would otherwise bring.
@@ -39,10 +44,10 @@ let package = Package(
             "Catalog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Generation", dependencies: ["JSON"]),
+        .target(name: "Generation", dependencies: ["JSON", "LoRAFormats"]),
         .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
-            "JSON", "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends",
+            "JSON", "LoRAFormats", "Hashing", "S3", "HTTPTransport", "Catalog", "Generation", "GenerationBackends", "Platform",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -54,7 +59,7 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "GenerationBackends", "JSON",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "GenerationBackends", "JSON", "HTTPTransport", "Platform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,7 +73,9 @@ let package = Package(
             // Only to write an old-schema file and to damage one, as another version would.
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3"]),
+        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3", "Platform"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
     ]
 )

@@ -2,5 +2,4 @@
 #define LORAFS_CCRYPTO_SHIM_H
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 #endif

@@ -15,9 +15,6 @@
 #include <fcntl.h>
 #include <time.h>
 
-/// UTIME_NOW / UTIME_OMIT are macros Swift does not import.
-static inline long lorafs_utime_now(void) { return UTIME_NOW; }
-static inline long lorafs_utime_omit(void) { return UTIME_OMIT; }
 /// RENAME_* flags (from <linux/fs.h>), missing from Swift's Glibc module.
 static inline unsigned int lorafs_rename_noreplace(void) { return 1u << 0; }
 static inline unsigned int lorafs_rename_exchange(void) { return 1u << 1; }

@@ -1,4 +1,6 @@
 import JSON
+import LoRAFormats
+
 /// What the catalog knows about a stored LoRA (filled from its safetensors header at upload time).
 public struct LoRAInfo: Sendable, Equatable {
     /// The file name in the workspace, e.g. `boat-style_high_noise.safetensors`.
@@ -34,12 +36,7 @@ public struct LoRAInfo: Sendable, Equatable {
     /// The model family a hidden size belongs to, for messages: 5120 → "Wan 2.2 A14B",
     /// 3072 → "Wan 2.2 TI2V-5B", 1536 → "Wan 2.1 1.3B", else "not a Wan model".
     public static func familyName(hiddenSize: Int) -> String {
-        switch hiddenSize {
-        case 5120: "Wan 2.2 A14B"
-        case 3072: "Wan 2.2 TI2V-5B"
-        case 1536: "Wan 2.1 1.3B"
-        default: "not a Wan model"
-        }
+        WanFamily(hiddenSize: hiddenSize)?.name ?? "not a Wan model"
     }
 
     /// Why this LoRA cannot load on `model`, or `nil` when it can (or when its shapes are unknown).

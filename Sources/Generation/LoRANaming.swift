@@ -1,3 +1,5 @@
+import LoRAFormats
+
 /// How WAN 2.2 LoRA files say which A14B expert they are for: the file-name conventions of the
 /// high/low pairs people publish, and musubi-tuner's `modelspec.timestep_range`.
 ///
@@ -16,7 +18,7 @@
 /// and `high_noise_boat-style`/`low_noise_boat-style`.
 public enum LoRANaming {
     /// The LoRA file extensions, which may be omitted when naming a LoRA in a spec.
-    public static let extensions = [".safetensors", ".ckpt"]
+    public static let extensions = LoRAFileKind.allCases.map(\.fileExtension)
 
     /// `name` without a trailing `.safetensors`/`.ckpt` (any case).
     public static func stem(of name: String) -> String {

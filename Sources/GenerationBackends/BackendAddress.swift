@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 
 /// `--generator KIND:URL`, parsed and checked before anything is mounted.
 public struct BackendAddress: Sendable, Equatable {
@@ -17,8 +18,7 @@ public struct BackendAddress: Sendable, Equatable {
               let host = parsed.host, !host.isEmpty else {
             throw BackendError("--generator \(kind.rawValue): \"\(url)\" is not an http(s) URL", isTransient: false)
         }
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        if scheme == "http" && !loopback && !allowHTTP {
+        if scheme == "http" && !Loopback.contains(host: host) && !allowHTTP {
             throw BackendError("--generator \(kind.rawValue): plain http:// to \(host) is refused; use https or --allow-http", isTransient: false)
         }
         self.kind = kind

@@ -42,24 +42,4 @@ public enum Digest {
             }
         }
     }
-
-    /// The MD5 digest (16 bytes) of `bytes`, for the `Content-MD5` header some S3 servers verify.
-    /// Not for security.
-    public static func md5(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
-        defer { EVP_MD_CTX_free(context) }
-        return [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { buffer, count in
-            var length: UInt32 = 0
-            guard EVP_DigestInit_ex(context, EVP_md5(), nil) == 1,
-                bytes.isEmpty || EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1,
-                EVP_DigestFinal_ex(context, buffer.baseAddress, &length) == 1
-            else { fatalError("EVP MD5 failed") }
-            count = Int(length)
-        }
-    }
-
-    /// The MD5 digest of `bytes`, base64-encoded as the `Content-MD5` header wants it.
-    public static func md5Base64(_ bytes: [UInt8]) -> String {
-        bytes.withUnsafeBytes { md5($0) }.base64String
-    }
 }

@@ -28,9 +28,7 @@ public enum LoRANameRules {
     /// The reason given for names that are neither LoRA files nor staging names.
     public static let wrongExtensionReason = "only .safetensors and .ckpt files can be stored here"
 
-    static let extensions: [(suffix: String, kind: LoRAFileKind)] = [
-        (".safetensors", .safetensors), (".ckpt", .ckpt),
-    ]
+    static let extensions = LoRAFileKind.allCases.map { (suffix: $0.fileExtension, kind: $0) }
     static let stagingSuffixes = [".tmp", ".part", ".partial", ".incomplete", "~"]
     static let pythonTempAlphabet = Set("abcdefghijklmnopqrstuvwxyz0123456789_")
 

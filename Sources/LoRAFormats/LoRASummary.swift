@@ -17,15 +17,8 @@ public struct LoRASummary: Sendable, Equatable {
     /// The number of tensors in the file.
     public let tensorCount: Int
 
-    /// The model family suggested by ``hiddenSize``, or nil when unknown.
-    public var modelFamilyHint: String? {
-        switch hiddenSize {
-        case 5120: return "14B (WAN 2.2 A14B or Wan 2.1 14B)"
-        case 3072: return "WAN 2.2 TI2V-5B"
-        case 1536: return "Wan 2.1 1.3B"
-        default: return nil
-        }
-    }
+    /// The model family suggested by ``hiddenSize`` (``WanFamily/candidates``), or nil when unknown.
+    public var modelFamilyHint: String? { hiddenSize.flatMap(WanFamily.init(hiddenSize:))?.candidates }
 
     /// Builds the summary from tensor entries and metadata.
     public init(tensors: [SafetensorsHeader.TensorEntry], metadata: [String: String]) {

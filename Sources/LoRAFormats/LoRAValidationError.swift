@@ -1,9 +1,12 @@
 /// The two kinds of LoRA file this filesystem stores.
-public enum LoRAFileKind: String, Sendable, Codable {
+public enum LoRAFileKind: String, Sendable, Codable, CaseIterable {
     /// A safetensors file: an 8-byte header length, a JSON header, then raw tensor data.
     case safetensors
     /// A PyTorch checkpoint written by `torch.save` (zip or legacy pickle format).
     case ckpt
+
+    /// The file name extension, with its dot: `.safetensors`, `.ckpt` (matched in any case).
+    public var fileExtension: String { "." + rawValue }
 }
 
 /// Why a file is refused.

@@ -1,23 +1,18 @@
-import Foundation
-
 /// What `HEAD` tells about an object.
 public struct ObjectInfo: Sendable, Equatable {
     /// Size in bytes.
     public var size: UInt64
     /// The ETag without surrounding quotes (for multipart objects `md5-of-md5s-N`, not the file's MD5).
     public var etag: String
-    /// When the object was last written, if the server said.
-    public var lastModified: Date?
     /// User metadata from `x-amz-meta-*` headers, names lowercased and without the prefix.
     public var metadata: [String: String]
     /// The `Content-Type`, if any.
     public var contentType: String?
 
     /// Creates an object description.
-    public init(size: UInt64, etag: String, lastModified: Date?, metadata: [String: String], contentType: String? = nil) {
+    public init(size: UInt64, etag: String, metadata: [String: String], contentType: String? = nil) {
         self.size = size
         self.etag = etag
-        self.lastModified = lastModified
         self.metadata = metadata
         self.contentType = contentType
     }
@@ -31,15 +26,12 @@ public struct ObjectSummary: Sendable, Equatable {
     public var size: UInt64
     /// The ETag without quotes.
     public var etag: String
-    /// When the object was last written.
-    public var lastModified: Date?
 
     /// Creates a listing entry.
-    public init(key: String, size: UInt64, etag: String, lastModified: Date?) {
+    public init(key: String, size: UInt64, etag: String) {
         self.key = key
         self.size = size
         self.etag = etag
-        self.lastModified = lastModified
     }
 }
 
@@ -49,14 +41,11 @@ public struct MultipartUploadSummary: Sendable, Equatable {
     public var key: String
     /// The upload ID.
     public var uploadID: String
-    /// When the upload was created.
-    public var initiated: Date?
 
     /// Creates an upload entry.
-    public init(key: String, uploadID: String, initiated: Date?) {
+    public init(key: String, uploadID: String) {
         self.key = key
         self.uploadID = uploadID
-        self.initiated = initiated
     }
 }
 

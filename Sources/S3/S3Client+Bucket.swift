@@ -50,8 +50,7 @@ extension S3Client {
                     ObjectSummary(
                         key: urlEncoded ? URIEncoding.decode(rawKey, plusIsSpace: true) : rawKey,
                         size: entry.string("Size").flatMap { UInt64($0) } ?? 0,
-                        etag: unquotedETag(entry.string("ETag") ?? ""),
-                        lastModified: entry.string("LastModified").flatMap(UTCTime.parseISO8601)))
+                        etag: unquotedETag(entry.string("ETag") ?? "")))
             }
             continuation = document.string("IsTruncated") == "true" ? document.string("NextContinuationToken") : nil
         } while continuation != nil

@@ -117,7 +117,7 @@ extension S3Client {
             for upload in document.children("Upload") {
                 guard let key = upload.string("Key"), let id = upload.string("UploadId") else { continue }
                 uploads.append(
-                    MultipartUploadSummary(key: key, uploadID: id, initiated: upload.string("Initiated").flatMap(UTCTime.parseISO8601)))
+                    MultipartUploadSummary(key: key, uploadID: id))
             }
             let nextKey = document.string("NextKeyMarker").flatMap { $0.isEmpty ? nil : $0 }
             guard document.string("IsTruncated") == "true", nextKey != nil else { return uploads }

@@ -58,7 +58,7 @@ extension S3Client {
         return response.body
     }
 
-    /// Size, ETag, date and user metadata of an object; nil if there is no such key.
+    /// Size, ETag and user metadata of an object; nil if there is no such key.
     public func headObject(key: String) throws(S3Error) -> ObjectInfo? {
         var operation = S3Operation(name: "HeadObject", method: "HEAD", key: key)
         operation.acceptedStatuses = [404]
@@ -71,7 +71,6 @@ extension S3Client {
         return ObjectInfo(
             size: response.header("content-length").flatMap { UInt64($0) } ?? 0,
             etag: unquotedETag(response.header("etag") ?? ""),
-            lastModified: response.header("last-modified").flatMap(UTCTime.parseHTTPDate),
             metadata: metadata, contentType: response.header("content-type"))
     }
 

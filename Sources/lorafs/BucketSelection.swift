@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPTransport
 import Logging
 import S3
 
@@ -27,7 +28,7 @@ struct BucketSelection: ParsableArguments {
         let endpointURL = aws.endpoint ?? S3Configuration.awsEndpoint(region: aws.region)
         let configuration = try S3Configuration(
             endpoint: endpointURL, region: aws.region, bucket: bucket, allowHTTP: allowHTTP, caBundlePath: aws.caBundlePath)
-        if endpointURL.scheme == "http" && !S3Configuration.isLoopback(host: endpointURL.host ?? "") {
+        if endpointURL.scheme == "http" && !Loopback.contains(host: endpointURL.host ?? "") {
             logger.warning("plain HTTP to \(endpointURL.host ?? ""): requests and data are not encrypted (--allow-http)")
         }
         let client = S3Client(configuration: configuration, credentials: aws.credentials, logger: logger)

@@ -5,6 +5,7 @@ import GenerationBackends
 import Foundation
 import Logging
 import LoRAFSCore
+import Platform
 import S3
 import SQLiteCatalog
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 
 /// `lorafs unmount`: the same as `fusermount3 -u`; the daemon then exits.
 struct UnmountCommand: ParsableCommand {
@@ -23,16 +24,7 @@ struct UnmountCommand: ParsableCommand {
 /// Mounts as the kernel lists them in `/proc/self/mountinfo`.
 enum MountTable {
     /// Whether `path` is exactly a FUSE mount point of lorafs.
-    static func isMounted(_ path: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        for line in table.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count else { continue }
-            let point = fields[4].replacingOccurrences(of: "\\040", with: " ")
-            if point == path && fields[dash + 1].hasPrefix("fuse") { return true }
-        }
-        return false
-    }
+    static func isMounted(_ path: String) -> Bool { ProcFS.isFUSEMountPoint(path) }
 }
 
 enum Subprocess {

@@ -1,5 +1,7 @@
 import Foundation
+import Catalog
 import Glibc
+import Platform
 import S3
 import Testing
 @testable import LoRAFSCore
@@ -41,6 +43,18 @@ struct ErrorCauseTests {
         let refused = FSError(.spec("generate/a.json", .init(field: "frames", reason: "must be 4n+1")))
         #expect(refused.errno == EINVAL)
         #expect(refused.reason == "generate/a.json: frames: must be 4n+1")
+    }
+
+    @Test func aFullDiskIsENOSPCWhetherTheSpoolOrTheCatalogSaysSo() {
+        let spool = FSError(.failed("big.safetensors", .spool, cause: SystemError(errno: ENOSPC, call: "pwrite")))
+        #expect(spool.errno == ENOSPC)
+        #expect(spool.reason.hasPrefix("big.safetensors: the local spool failed: pwrite"))
+        let catalog = FSError(.failed("a.safetensors", .record,
+                                      cause: CatalogError.engine(operation: "upsert", code: 13, message: "database or disk is full")))
+        #expect(catalog.errno == ENOSPC)
+        #expect(catalog.reason == "a.safetensors: recording the upload failed: catalog upsert failed: database or disk is full (result code 13)")
+        let locked = FSError(.failed("a.safetensors", .rename, cause: CatalogError.engine(operation: "rename", code: 5, message: "database is locked")))
+        #expect(locked.errno == EBUSY)
     }
 
     private func throwing(_ body: () throws -> Void) -> FSError? {

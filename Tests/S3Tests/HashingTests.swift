@@ -31,9 +31,8 @@ struct HashingTests {
         #expect(mac.hexString == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
-    @Test("MD5, base64 and hex encodings")
+    @Test("base64 and hex encodings")
     func encodings() {
-        #expect(Digest.md5Base64([]) == "1B2M2Y8AsgTpgAmY7PhCfg==")
         #expect(Array("f".utf8).base64String == "Zg==")
         #expect(Array("fo".utf8).base64String == "Zm8=")
         #expect(Array("foo".utf8).base64String == "Zm9v")

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import GenerationBackends
+import Platform
 import S3
 
 /// The one table that turns a failure into what the kernel returns and what a
@@ -67,8 +68,9 @@ extension FSError {
             }
         case let error as FSError:
             return error.errno
-        case let error as LegacySpoolError:
-            return error.errno == ENOSPC ? ENOSPC : EIO
+        case let error as SystemError:
+            if error.errno == EDQUOT { return EDQUOT }
+            return error.isNoSpace ? ENOSPC : EIO
         default:
             return EIO
         }

@@ -81,8 +81,8 @@ final class PendingFile: @unchecked Sendable {
 
     static func likelyTarget(ofStaging name: String) -> (name: String, kind: LoRAFileKind)? {
         let base = name.hasPrefix(".") ? String(name.dropFirst()) : name
-        for (suffix, kind) in [(".safetensors", LoRAFileKind.safetensors), (".ckpt", .ckpt)] {
-            guard let range = base.range(of: suffix, options: .caseInsensitive) else { continue }
+        for kind in LoRAFileKind.allCases {
+            guard let range = base.range(of: kind.fileExtension, options: .caseInsensitive) else { continue }
             let candidate = String(base[..<range.upperBound])
             if case .lora = LoRANameRules.classify(candidate) { return (candidate, kind) }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import Platform
 
 /// The process behind a FUSE request. The kernel reports the calling thread's
 /// id; a file's writer is identified by its thread group (the process), so a
@@ -11,10 +11,5 @@ public struct ProcessIdentity: Sendable {
 
     /// The thread group of `threadID`; the id itself when the thread is gone
     /// (a killed writer's last flush).
-    public var processID: Int32 {
-        guard let status = try? String(contentsOfFile: "/proc/\(threadID)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
-              let value = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) else { return threadID }
-        return value
-    }
+    public var processID: Int32 { ProcFS.threadGroupID(ofThread: threadID) ?? threadID }
 }

@@ -1,59 +1,34 @@
-import Foundation
 import LoRAFormats
+import Platform
 
 /// The local copy of a file being written. It is unlinked as soon as it is
 /// created, so a crash (even `kill -9`) leaves nothing behind on disk.
 ///
 /// Writes land here first (at any offset); uploads and validators read back from
-/// it, so memory stays bounded whatever the file size.
-final class SpoolFile: @unchecked Sendable {
-    private let fd: Int32
+/// it, so memory stays bounded whatever the file size. Failures are
+/// ``SystemError``s (ENOSPC stays recognisable); the filesystem maps them.
+final class SpoolFile: Sendable {
+    private let file: AnonymousFile
 
-    init(directory: String) throws {
-        let path = directory + "/spool-" + UUID().uuidString
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw FSError(Glibc.errno, "cannot create a spool file in \(directory): \(String(cString: strerror(Glibc.errno)))")
-        }
-        unlink(path)
-        self.fd = fd
+    init(directory: String) throws(SystemError) {
+        file = try AnonymousFile(directory: directory, prefix: "spool-")
     }
 
-    deinit { close(fd) }
-
-    /// The corresponding C function is `pwrite`.
-    func write(at offset: UInt64, _ buffer: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < buffer.count {
-            let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FSError(errno == ENOSPC ? ENOSPC : EIO, "spool write failed: \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
+    /// Writes all of `buffer` at `offset`.
+    func write(at offset: UInt64, _ buffer: UnsafeRawBufferPointer) throws(SystemError) {
+        try file.write(at: offset, buffer)
     }
 
     /// Reads up to `count` bytes at `offset` into `buffer`; returns how many (fewer only at end of file).
-    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FSError(EIO, "spool read failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+        try file.read(at: offset, into: buffer)
     }
 
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        var failure: (any Error)?
+    func read(at offset: UInt64, count: Int) throws(SystemError) -> [UInt8] {
+        var failure: SystemError?
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do {
-                initialized = try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            do throws(SystemError) {
+                initialized = try file.read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
             } catch {
                 failure = error
                 initialized = 0
@@ -63,11 +38,9 @@ final class SpoolFile: @unchecked Sendable {
         return bytes
     }
 
-    /// The corresponding C function is `ftruncate`.
-    func truncate(to size: UInt64) throws {
-        guard ftruncate(fd, off_t(size)) == 0 else {
-            throw FSError(EIO, "spool truncate failed: \(String(cString: strerror(errno)))")
-        }
+    /// Sets the size (the spool of a truncated or preallocated file).
+    func truncate(to size: UInt64) throws(SystemError) {
+        try file.truncate(to: size)
     }
 
     /// A view of the first `size` bytes, for the validators.

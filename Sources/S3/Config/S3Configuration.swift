@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 
 /// Where a bucket lives and how to address it.
 public struct S3Configuration: Sendable, Equatable {
@@ -38,7 +39,7 @@ public struct S3Configuration: Sendable, Equatable {
             endpoint.path.isEmpty || endpoint.path == "/", endpoint.query == nil, endpoint.fragment == nil,
             endpoint.user == nil
         else { throw .invalidEndpoint(endpoint.absoluteString) }
-        if scheme == "http" && !allowHTTP && !Self.isLoopback(host: host) {
+        if scheme == "http" && !allowHTTP && !Loopback.contains(host: host) {
             throw .insecureEndpoint(host: host)
         }
         guard !region.isEmpty, region.utf8.allSatisfy({ Self.isRegionByte($0) }) else {
@@ -62,23 +63,12 @@ public struct S3Configuration: Sendable, Equatable {
     /// sent as `UNSIGNED-PAYLOAD` (as the AWS SDKs do over HTTPS), saving a
     /// SHA-256 pass over every byte; over plain HTTP elsewhere each part's hash is signed.
     public var transportProtectsPayload: Bool {
-        endpoint.scheme?.lowercased() == "https" || Self.isLoopback(host: endpoint.host ?? "")
+        endpoint.scheme?.lowercased() == "https" || Loopback.contains(host: endpoint.host ?? "")
     }
 
     /// The regional AWS endpoint, `https://s3.REGION.amazonaws.com`.
     public static func awsEndpoint(region: String) -> URL {
         URL(string: "https://s3.\(region).amazonaws.com")!
-    }
-
-    /// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or ::1.
-    public static func isLoopback(host: String) -> Bool {
-        var host = host.lowercased()
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host == "0:0:0:0:0:0:0:1" {
-            return true
-        }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     private static func isRegionByte(_ byte: UInt8) -> Bool {
