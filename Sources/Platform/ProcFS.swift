@@ -8,6 +8,15 @@ public enum ProcFS {
     /// The corresponding C function is `gettid`.
     public static func currentThreadID() -> Int32 { lorafs_gettid() }
 
+    /// The running program's own file (`/proc/self/exe`), to start it again; nil if unreadable.
+    /// The corresponding C function is `readlink`.
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The thread group (process) id of thread `threadID`, from the `Tgid:` line
     /// of `/proc/TID/status`; nil when the thread no longer exists.
     public static func threadGroupID(ofThread threadID: Int32) -> Int32? {

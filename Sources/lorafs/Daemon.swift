@@ -12,7 +12,7 @@ import Platform
 enum Daemon {
     static func start(mountpoint: String, logPath: String) throws {
         let logStart = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? UInt64) ?? 0
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = ProcFS.executablePath() ?? CommandLine.arguments[0]
         let arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground"]
 
         let child: ChildProcess
@@ -32,7 +32,7 @@ enum Daemon {
                 printLog(from: logStart, path: logPath)
                 throw ExitCode(1)
             }
-            usleep(20_000)
+            Thread.sleep(forTimeInterval: 0.02)
         }
         try? child.send(SIGTERM)
         printLog(from: logStart, path: logPath)

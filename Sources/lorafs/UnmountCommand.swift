@@ -17,7 +17,7 @@ struct UnmountCommand: ParsableCommand {
         let status = try Subprocess.run("/usr/bin/fusermount3", ["-u", path])
         guard status == 0 else { throw ExitCode(status) }
         // Wait for the daemon to leave, so scripts can remount at once.
-        for _ in 0..<100 where MountTable.isMounted(path) { usleep(50_000) }
+        for _ in 0..<100 where MountTable.isMounted(path) { Thread.sleep(forTimeInterval: 0.05) }
     }
 }
 

@@ -32,6 +32,12 @@ private func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R
         }
     }
 
+    @Test func theRunningProgramsOwnFileIsFound() throws {
+        let path = try #require(ProcFS.executablePath())
+        #expect(path.hasPrefix("/"))
+        #expect(FileManager.default.isExecutableFile(atPath: path))
+    }
+
     @Test func aMissingDirectoryFailsWithTheCallAndErrno() {
         #expect {
             _ = try AnonymousFile(directory: "/nonexistent-\(UUID().uuidString)")
