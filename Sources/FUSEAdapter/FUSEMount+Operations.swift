@@ -57,8 +57,9 @@ extension FUSEMount {
                 let flags = fi!.pointee.flags
                 let mode = OpenMode(write: flags & O_ACCMODE != O_RDONLY, truncate: flags & O_TRUNC != 0)
                 let name = String(cString: path!)
-                fi!.pointee.fh = try mount.filesystem.open(path: name, mode: mode, caller: FUSEMount.caller())
-                if try mount.filesystem.attributes(path: name).isVirtual { fi!.pointee.direct_io = 1 }
+                let handle = try mount.filesystem.open(path: name, mode: mode, caller: FUSEMount.caller())
+                fi!.pointee.fh = handle
+                if mount.filesystem.isVirtual(handle: handle) { fi!.pointee.direct_io = 1 }
             }
         }
         ops.read = { _, buffer, size, offset, fi in

@@ -41,4 +41,17 @@ struct CatalogMirrorTests {
         #expect(try fixture.fs.attributes(path: "/a.safetensors").size == 42)
         #expect(fixture.fs.lastError?.contains("changed in the catalog meanwhile") == true)
     }
+
+    @Test func anRmOfALoRAAnotherWriterRenamedKeepsItsBytes() throws {
+        let fixture = try Fixture()
+        try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
+        let key = try #require(try fixture.catalog.lora(named: "a.safetensors")).objectKey
+        try fixture.catalog.rename(from: "a.safetensors", to: "b.safetensors")  // another mount's mv
+        var code: Int32?
+        do { try fixture.fs.unlink(path: "/a.safetensors") } catch { code = error.errno }
+        #expect(code == EBUSY)
+        #expect(fixture.store.object(key) != nil, "the renamed LoRA's object must survive")
+        #expect(try fixture.catalog.lora(named: "b.safetensors")?.objectKey == key)
+        #expect(try fixture.fs.list(path: "/").map(\.name).suffix(1) == ["b.safetensors"])
+    }
 }

@@ -6,7 +6,7 @@ import Foundation
 final class ControlFiles: Subtree {
     let folder: String? = ".lorafs"
     static let files = ["errors", "status"]
-    private let services: WorkspaceServices
+    let services: WorkspaceServices
     private let library: LoRALibrary
 
     init(services: WorkspaceServices, library: LoRALibrary) {

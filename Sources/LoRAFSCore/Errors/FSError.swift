@@ -45,7 +45,7 @@ public struct FSError: Error, CustomStringConvertible {
 
     /// What the mount was doing when a layer below failed; part of the sentence.
     public enum Step: Sendable {
-        case spool, upload, record, read, delete, deleteRecord, rename, readCatalog
+        case spool, upload, record, read, delete, deleteRecord, rename
         case presign, submitJob(backend: String), cancelJob, forgetJob, recordJob
     }
 

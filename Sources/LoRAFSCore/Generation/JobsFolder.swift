@@ -7,7 +7,7 @@ import Foundation
 final class JobsFolder: Subtree {
     let folder: String? = "jobs"
     static let files = ["spec.json", "status.json", "output.mp4"]
-    private let services: WorkspaceServices
+    let services: WorkspaceServices
     private let jobs: JobBoard
 
     init(services: WorkspaceServices, jobs: JobBoard) {
@@ -75,8 +75,10 @@ final class JobsFolder: Subtree {
     /// `unlink` of a job's files succeeds without effect, so that `rm -r jobs/NAME`
     /// reaches the `rmdir` that cancels the job.
     func unlink(_ path: [String]) throws(FSError) {
+        guard path.count <= 2 else { throw FSError.notFound(display(path)) }
         guard path.count == 2 else { throw FSError(.isDirectory(display(path))) }
         _ = try job(path[0])
+        guard Self.files.contains(path[1]) else { throw FSError.notFound(display(path)) }
     }
 
     /// `rmdir jobs/NAME` (the end of `rm -r`): cancels the job if active, then forgets it.

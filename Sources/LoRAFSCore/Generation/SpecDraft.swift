@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A spec being written into `generate/`: small (≤ 1 MiB), kept in memory, and
 /// submitted by its writer's `close()` (or by the rename of a temp file to `NAME.json`).
@@ -6,7 +7,11 @@ final class SpecDraft: @unchecked Sendable {
     let lock = NSLock()
     // Guarded by `lock`.
     var name: String
-    var bytes: [UInt8] = []
+    var bytes: [UInt8] = [] {
+        didSet { shownSize.withLock { $0 = bytes.count } }
+    }
+    /// The size for `getattr`, readable while a submission (which waits on the backend) holds `lock`.
+    private let shownSize = Mutex(0)
     var dirty = false
     var failure: FSError?
     // Guarded by the inbox's lock.
@@ -24,9 +29,7 @@ final class SpecDraft: @unchecked Sendable {
     }
 
     var attributes: FileAttributes {
-        lock.lock()
-        defer { lock.unlock() }
-        return FileAttributes(kind: .file, size: UInt64(bytes.count), modified: Date().timeIntervalSince1970, mode: 0o644)
+        FileAttributes(kind: .file, size: UInt64(shownSize.withLock { $0 }), modified: Date().timeIntervalSince1970, mode: 0o644)
     }
 
     /// Sets the size (lock taken): cut, or zero-filled.

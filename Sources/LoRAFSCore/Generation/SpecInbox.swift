@@ -10,7 +10,7 @@ final class SpecInbox: Subtree {
     let folder: String? = "generate"
     static let schemaFileName = "schema.json"
     static let maxSpecSize = 1 << 20
-    private let services: WorkspaceServices
+    let services: WorkspaceServices
     private let jobs: JobBoard
     /// Specs being written, by file name.
     private let drafts = Mutex<[String: SpecDraft]>([:])

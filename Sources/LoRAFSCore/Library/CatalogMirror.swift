@@ -10,10 +10,19 @@ final class CatalogMirror: Sendable {
         var byName: [String: LoRARecord] = [:]
         /// The catalog's change version these rows reflect.
         var version: Int64 = 0
+        /// Names this mount changed while a refresh was reading the catalog: that
+        /// refresh's snapshot may predate them, so it leaves them alone (the next
+        /// refresh delivers them again if the catalog has something newer).
+        var touched: Set<String> = []
+        var refreshing = false
+
+        mutating func touch(_ names: String...) { if refreshing { touched.formUnion(names) } }
     }
 
     private let catalog: any LoRACatalog
     private let rows = Mutex(Rows())
+    /// One refresh at a time; never taken by lookups.
+    private let refreshLock = Mutex(())
 
     init(catalog: any LoRACatalog) throws {
         self.catalog = catalog
@@ -25,18 +34,30 @@ final class CatalogMirror: Sendable {
     /// already applied). Costs the number of changes, not rows.
     @discardableResult
     func refresh() throws -> Int {
-        let since = rows.withLock { $0.version }
-        let changes = try catalog.changes(since: since)
-        return rows.withLock { rows in
-            guard changes.version > rows.version else { return 0 }
-            var applied = 0
-            for name in changes.deleted where rows.byName.removeValue(forKey: name) != nil { applied += 1 }
-            for record in changes.upserted where rows.byName[record.name] != record {
-                rows.byName[record.name] = record
-                applied += 1
+        try refreshLock.withLock { _ in
+            let since = rows.withLock { rows in
+                rows.refreshing = true
+                return rows.version
             }
-            rows.version = changes.version
-            return applied
+            let fetched = Result { try catalog.changes(since: since) }
+            return try rows.withLock { rows in
+                defer {
+                    rows.refreshing = false
+                    rows.touched = []
+                }
+                let changes = try fetched.get()
+                guard changes.version > rows.version else { return 0 }
+                var applied = 0
+                for name in changes.deleted where !rows.touched.contains(name) && rows.byName.removeValue(forKey: name) != nil {
+                    applied += 1
+                }
+                for record in changes.upserted where !rows.touched.contains(record.name) && rows.byName[record.name] != record {
+                    rows.byName[record.name] = record
+                    applied += 1
+                }
+                rows.version = changes.version
+                return applied
+            }
         }
     }
 
@@ -54,14 +75,25 @@ final class CatalogMirror: Sendable {
         rows.withLock { rows in (rows.byName.count, rows.byName.values.reduce(UInt64(0)) { $0 + UInt64($1.size) }) }
     }
 
-    func store(_ record: LoRARecord) { rows.withLock { $0.byName[record.name] = record } }
+    func store(_ record: LoRARecord) {
+        rows.withLock { rows in
+            rows.byName[record.name] = record
+            rows.touch(record.name)
+        }
+    }
 
-    func remove(_ name: String) { rows.withLock { _ = $0.byName.removeValue(forKey: name) } }
+    func remove(_ name: String) {
+        rows.withLock { rows in
+            rows.byName[name] = nil
+            rows.touch(name)
+        }
+    }
 
     func rename(from source: String, to record: LoRARecord) {
         rows.withLock { rows in
             rows.byName[source] = nil
             rows.byName[record.name] = record
+            rows.touch(source, record.name)
         }
     }
 }

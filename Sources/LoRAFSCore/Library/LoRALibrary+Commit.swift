@@ -72,10 +72,10 @@ extension LoRALibrary {
     func sweepStaging(olderThan grace: TimeInterval) {
         let now = Date()
         let stale = pending.withLock { map in
-            map.values.filter { $0.openHandles == 0 && now.timeIntervalSince($0.lastRelease) >= grace }
+            map.filter { $0.value.openHandles == 0 && now.timeIntervalSince($0.value.lastRelease) >= grace }
         }
-        for file in stale {
-            services.logger.info("discarding a staging file that was never renamed", metadata: ["name": "\(file.name)"])
+        for (name, file) in stale {
+            services.logger.info("discarding a staging file that was never renamed", metadata: ["name": "\(name)"])
             discard(file)
         }
     }

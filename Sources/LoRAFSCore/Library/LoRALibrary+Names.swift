@@ -15,14 +15,23 @@ extension LoRALibrary {
             return
         }
         guard let record else { throw FSError.notFound(name) }
-        do { try services.store.deleteObject(key: record.objectKey) } catch {
-            throw services.report(.failed(name, .delete, error))
-        }
-        try? services.store.deleteObject(key: services.layout.manifestKey(forObject: record.objectKey))
+        // The row goes first, and only if it is still the one we saw: a row never
+        // points at a deleted object, and a LoRA renamed or replaced meanwhile
+        // (another process, another mount) keeps its bytes.
         do { try services.catalog.delete(named: name, ifCurrentObjectKey: record.objectKey) } catch {
             refreshAfterConflict(error)
             throw services.report(.failed(name, .deleteRecord, error))
         }
+        do { try services.store.deleteObject(key: record.objectKey) } catch {
+            // S3 refused: the LoRA stays, under its row again.
+            do { try services.catalog.upsert(record, ifCurrentObjectKey: nil) } catch {
+                services.mirror.remove(name)
+                services.logger.warning("the row of an object S3 would not delete could not be restored; fsck will report the object",
+                                        metadata: ["name": "\(name)", "key": "\(record.objectKey)", "error": "\(error)"])
+            }
+            throw services.report(.failed(name, .delete, error))
+        }
+        try? services.store.deleteObject(key: services.layout.manifestKey(forObject: record.objectKey))
         services.mirror.remove(name)
         services.logger.info("deleted", metadata: ["name": "\(name)", "key": "\(record.objectKey)"])
     }

@@ -15,9 +15,9 @@ final class LoRALibrary: Subtree {
     /// Files being written, by name. Lock order: a pending file's lock, then this one.
     let pending = Mutex<[String: PendingFile]>([:])
 
-    init(services: WorkspaceServices) {
+    init(services: WorkspaceServices) throws {
         self.services = services
-        try? FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
         startSweeper()
     }
 
@@ -25,7 +25,7 @@ final class LoRALibrary: Subtree {
 
     /// The library serves single names only (`/NAME`): the workspace is flat.
     func name(_ path: [String]) throws(FSError) -> String {
-        guard path.count == 1 else { throw FSError.notFound("/" + path.joined(separator: "/")) }
+        guard path.count == 1 else { throw FSError.notFound(display(path)) }
         return path[0]
     }
 
@@ -53,7 +53,7 @@ final class LoRALibrary: Subtree {
     }
 
     func list(_ path: [String]) throws(FSError) -> [DirectoryEntry] {
-        guard path.isEmpty else { throw FSError(.notDirectory("/" + path.joined(separator: "/"))) }
+        guard path.isEmpty else { throw FSError(.notDirectory(display(path))) }
         return services.mirror.all.map { DirectoryEntry(name: $0.name, attributes: Self.attributes(of: $0)) }
     }
 

@@ -2,6 +2,8 @@
 /// every open file of every subtree in one `HandleTable`; calls on a handle go
 /// straight to its file, with no path lookup.
 protocol OpenFile: AnyObject, Sendable {
+    /// Content computed at open whose size may change: reads must bypass the page cache (`direct_io`).
+    var isVirtual: Bool { get }
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int
     func write(at offset: UInt64, bytes: UnsafeRawBufferPointer) throws(FSError) -> Int
     /// Every `close()` of every duplicated descriptor; its error is what `close()` returns.
@@ -13,6 +15,7 @@ protocol OpenFile: AnyObject, Sendable {
 }
 
 extension OpenFile {
+    var isVirtual: Bool { false }
     func write(at offset: UInt64, bytes: UnsafeRawBufferPointer) throws(FSError) -> Int { throw FSError(.notOpenForWriting) }
     func flush(caller: ProcessIdentity?) throws(FSError) {}
     func fsync() throws(FSError) {}
@@ -25,6 +28,8 @@ final class VirtualFile: OpenFile {
     let content: [UInt8]
 
     init(_ content: [UInt8]) { self.content = content }
+
+    var isVirtual: Bool { true }
 
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
         Self.copy(content, from: offset, into: buffer)

@@ -12,6 +12,8 @@
 protocol Subtree: AnyObject, Sendable {
     /// The root folder it serves (`.lorafs`, `generate`), nil for the library, which serves the root's files.
     var folder: String? { get }
+    /// What the subtrees of the mount share (the log and `.lorafs/errors` among it).
+    var services: WorkspaceServices { get }
     func attributes(of path: [String], handle: (any OpenFile)?, caller: ProcessIdentity?) throws(FSError) -> FileAttributes
     func list(_ path: [String]) throws(FSError) -> [DirectoryEntry]
     func open(_ path: [String], mode: OpenMode, caller: ProcessIdentity?) throws(FSError) -> any OpenFile
@@ -30,14 +32,14 @@ protocol Subtree: AnyObject, Sendable {
 
 extension Subtree {
     func create(_ path: [String], caller: ProcessIdentity?) throws(FSError) -> any OpenFile {
-        throw FSError(.notPermitted(display(path), why: "cannot create files here"))
+        throw services.report(.notPermitted(display(path), why: "cannot create files here"))
     }
     func truncate(_ path: [String], size: UInt64, handle: (any OpenFile)?) throws(FSError) {
         throw FSError(.readOnly(display(path)))
     }
     func unlink(_ path: [String]) throws(FSError) { throw FSError(.cannotRemove(display(path))) }
     func rename(from source: [String], to target: [String], noReplace: Bool) throws(FSError) {
-        throw FSError(.renameOutsideRoot(from: display(source), to: display(target)))
+        throw services.report(.renameOutsideRoot(from: display(source), to: display(target)))
     }
     func removeDirectory(_ path: [String]) throws(FSError) {
         throw FSError(path.isEmpty ? .notPermitted(display(path), why: "cannot be removed") : .notDirectory(display(path)))
@@ -46,6 +48,6 @@ extension Subtree {
     func extendedAttributeNames(of path: [String]) -> [String] { [] }
     func shutdown() {}
 
-    /// The path as a user writes it in the mount, for messages.
-    func display(_ path: [String]) -> String { "/" + ([folder].compactMap { $0 } + path).joined(separator: "/") }
+    /// The path inside the mount, for messages: `generate/x.json`, `jobs/boat`, `style.safetensors`.
+    func display(_ path: [String]) -> String { ([folder].compactMap { $0 } + path).joined(separator: "/") }
 }

@@ -26,6 +26,9 @@ extension WorkspaceFilesystem {
         try handles.file(handle).allocate(offset: offset, length: length, keepSize: keepSize)
     }
 
+    /// Whether reads of `handle` must bypass the kernel's page cache (computed files).
+    public func isVirtual(handle: UInt64) -> Bool { handles.lookup(handle)?.isVirtual ?? false }
+
     /// `release`: the handle's last use.
     public func release(handle: UInt64) {
         handles.remove(handle)?.release()

@@ -16,14 +16,13 @@ public final class WorkspaceFilesystem: Sendable {
     let library: LoRALibrary
     /// The subtrees with a folder at the root, in the order the root lists them.
     let folders: [any Subtree]
-    let jobs: JobBoard
 
     /// - Parameter backend: where generation jobs go; nil refuses specs with EOPNOTSUPP.
     public init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger,
                 backend: (any GenerationBackend)? = nil) throws {
         services = try WorkspaceServices(options: options, store: store, catalog: catalog, logger: logger)
-        library = LoRALibrary(services: services)
-        jobs = try JobBoard(backend: backend, services: services)
+        library = try LoRALibrary(services: services)
+        let jobs = try JobBoard(backend: backend, services: services)
         folders = [
             ControlFiles(services: services, library: library),
             SpecInbox(services: services, jobs: jobs),
