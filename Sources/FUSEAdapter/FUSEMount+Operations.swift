@@ -25,14 +25,14 @@ extension FUSEMount {
             let mount = FUSEMount.current()
             return mount.reply {
                 let attributes = try mount.filesystem.attributes(
-                    path: String(cString: path!), handle: fi.map { $0.pointee.fh }, caller: FUSEMount.caller())
+                    path: try mount.path(path!), handle: fi.map { $0.pointee.fh }, caller: FUSEMount.caller())
                 mount.fill(st!, attributes)
             }
         }
         ops.readdir = { path, buffer, filler, _, _, flags in
             let mount = FUSEMount.current()
             return mount.reply {
-                let entries = try mount.filesystem.list(path: String(cString: path!))
+                let entries = try mount.filesystem.list(path: try mount.path(path!))
                 // With readdirplus the kernel keeps these attributes: `ls -l` then
                 // needs no LOOKUP per entry.
                 let plus = flags.rawValue & FUSE_READDIR_PLUS.rawValue != 0 ? FUSE_FILL_DIR_PLUS : fuse_fill_dir_flags(rawValue: 0)
@@ -48,7 +48,7 @@ extension FUSEMount {
         ops.create = { path, _, fi in
             let mount = FUSEMount.current()
             return mount.reply {
-                fi!.pointee.fh = try mount.filesystem.create(path: String(cString: path!), caller: FUSEMount.caller())
+                fi!.pointee.fh = try mount.filesystem.create(path: try mount.path(path!), caller: FUSEMount.caller())
             }
         }
         ops.open = { path, fi in
@@ -56,7 +56,7 @@ extension FUSEMount {
             return mount.reply {
                 let flags = fi!.pointee.flags
                 let mode = OpenMode(write: flags & O_ACCMODE != O_RDONLY, truncate: flags & O_TRUNC != 0)
-                let name = String(cString: path!)
+                let name = try mount.path(path!)
                 let handle = try mount.filesystem.open(path: name, mode: mode, caller: FUSEMount.caller())
                 fi!.pointee.fh = handle
                 if mount.filesystem.isVirtual(handle: handle) { fi!.pointee.direct_io = 1 }
@@ -92,7 +92,7 @@ extension FUSEMount {
             let mount = FUSEMount.current()
             return mount.reply {
                 guard size >= 0 else { throw FSError(.badRange("negative size")) }
-                try mount.filesystem.truncate(path: String(cString: path!), size: UInt64(size), handle: fi.map { $0.pointee.fh })
+                try mount.filesystem.truncate(path: try mount.path(path!), size: UInt64(size), handle: fi.map { $0.pointee.fh })
             }
         }
         ops.fallocate = { _, mode, offset, length, fi in
@@ -105,23 +105,23 @@ extension FUSEMount {
         }
         ops.unlink = { path in
             let mount = FUSEMount.current()
-            return mount.reply { try mount.filesystem.unlink(path: String(cString: path!)) }
+            return mount.reply { try mount.filesystem.unlink(path: try mount.path(path!)) }
         }
         ops.rename = { from, to, flags in
             let mount = FUSEMount.current()
             return mount.reply {
                 if flags & lorafs_rename_exchange() != 0 { throw FSError(.renameExchange) }
-                try mount.filesystem.rename(from: String(cString: from!), to: String(cString: to!),
+                try mount.filesystem.rename(from: try mount.path(from!), to: try mount.path(to!),
                                             noReplace: flags & lorafs_rename_noreplace() != 0)
             }
         }
         ops.mkdir = { path, _ in
             let mount = FUSEMount.current()
-            return mount.reply { try mount.filesystem.makeDirectory(path: String(cString: path!)) }
+            return mount.reply { try mount.filesystem.makeDirectory(path: try mount.path(path!)) }
         }
         ops.rmdir = { path in
             let mount = FUSEMount.current()
-            return mount.reply { try mount.filesystem.removeDirectory(path: String(cString: path!)) }
+            return mount.reply { try mount.filesystem.removeDirectory(path: try mount.path(path!)) }
         }
         // Metadata changes that copy tools make (`cp -p`, `rsync -a`, `shutil.copy2`)
         // succeed: mode, owner and times are the mount's own.
@@ -146,7 +146,8 @@ extension FUSEMount {
         // Answered from memory: the kernel asks for security.capability before every write.
         ops.getxattr = { path, name, value, size in
             let mount = FUSEMount.current()
-            guard let text = mount.filesystem.extendedAttribute(path: String(cString: path!), name: String(cString: name!)) else {
+            guard let path = String(validatingCString: path!), let name = String(validatingCString: name!),
+                  let text = mount.filesystem.extendedAttribute(path: path, name: name) else {
                 return -ENODATA
             }
             let bytes = Array(text.utf8)
@@ -159,7 +160,7 @@ extension FUSEMount {
         }
         ops.listxattr = { path, list, size in
             let mount = FUSEMount.current()
-            let names = mount.filesystem.extendedAttributeNames(path: String(cString: path!))
+            let names = String(validatingCString: path!).map { mount.filesystem.extendedAttributeNames(path: $0) } ?? []
             let bytes: [UInt8] = names.flatMap { Array($0.utf8) + [UInt8(0)] }
             if size == 0 { return Int32(bytes.count) }
             guard size >= bytes.count else { return -ERANGE }
@@ -169,6 +170,15 @@ extension FUSEMount {
             return Int32(bytes.count)
         }
         return ops
+    }
+
+    /// A path from the kernel. Names that are not UTF-8 are refused (EINVAL)
+    /// rather than stored with U+FFFD in place of their bytes.
+    func path(_ raw: UnsafePointer<CChar>) throws(FSError) -> String {
+        guard let path = String(validatingCString: raw) else {
+            throw filesystem.report(FSError(.invalidName(String(decoding: Data(bytes: raw, count: strlen(raw)), as: UTF8.self))))
+        }
+        return path
     }
 
     /// The process making the current request.
@@ -202,7 +212,7 @@ extension FUSEMount {
 
     func existing(_ path: UnsafePointer<CChar>?, _ fi: UnsafeMutablePointer<fuse_file_info>?) -> Int32 {
         reply {
-            _ = try filesystem.attributes(path: String(cString: path!), handle: fi.map { $0.pointee.fh }, caller: FUSEMount.caller())
+            _ = try filesystem.attributes(path: try self.path(path!), handle: fi.map { $0.pointee.fh }, caller: FUSEMount.caller())
         }
     }
 

@@ -13,7 +13,9 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Reads every LoRA object and manifest under workspaces/WORKSPACE/ and reports rows the catalog lacks,
             rows whose object is gone, rows that differ, and objects nothing names. Run it while the workspace
-            is not mounted. Exits 0 when the catalog matches the bucket (or was rebuilt), 1 otherwise.
+            is not mounted. Exits 0 when the catalog matches the bucket (or was rebuilt) and nothing else is
+            wrong, 2 when it found a problem that remains (rows that differ without --rebuild, orphaned objects,
+            stale manifests), 1 when the check itself failed.
             """)
 
     @OptionGroup var s3: BucketSelection
@@ -26,7 +28,7 @@ struct CheckCommand: ParsableCommand {
         var logger = Logger(label: "lorafs")
         logger.logLevel = .warning
         let client = try s3.connect(logger: logger)
-        try FileManager.default.createDirectory(atPath: selection.directory, withIntermediateDirectories: true)
+        try StateDirectory.prepare(selection.directory)
         let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(selection.directory))
         let report = try CatalogCheck(store: S3ObjectStore(client: client), workspace: selection.workspace)
             .run(catalog: catalog, rebuild: rebuild)
@@ -43,7 +45,10 @@ struct CheckCommand: ParsableCommand {
             print("catalog matches the bucket")
         } else {
             print("run with --rebuild to rewrite the catalog from the bucket")
-            throw ExitCode(1)
+        }
+        // What remains wrong after this run: scripts see it in the exit status.
+        if !(rebuild || report.isConsistent) || !report.orphans.isEmpty || !report.staleManifests.isEmpty {
+            throw ExitCode(2)
         }
     }
 }

@@ -69,7 +69,7 @@ struct MountCommand: ParsableCommand {
         }
         if MountTable.isMounted(mountpoint) { throw ValidationError("\(mountpoint) is already mounted") }
         let stateDirectory = selection.directory
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try StateDirectory.prepare(stateDirectory)
         if foreground {
             try serve(mountpoint: mountpoint, stateDirectory: stateDirectory)
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoRAFSCore
+import Platform
 
 /// Where a workspace keeps its catalog, spool and log:
 /// `--state-dir`, else `$XDG_STATE_HOME/lorafs/WORKSPACE`, else `~/.local/state/lorafs/WORKSPACE`.
@@ -19,6 +20,17 @@ enum StateDirectory {
     }
 
     static func catalogPath(_ directory: String) -> String { directory + "/catalog.sqlite" }
+
+    /// Creates the state directory (0700) and makes it and the files an earlier
+    /// version left in it private; files created from now on are 0600.
+    static func prepare(_ directory: String) throws {
+        PrivateFiles.restrictNewFiles()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateFiles.restrict(directory, isDirectory: true)
+        for suffix in ["", "-wal", "-shm"] { try PrivateFiles.restrict(catalogPath(directory) + suffix, isDirectory: false) }
+        try PrivateFiles.restrict(logPath(directory), isDirectory: false)
+        try PrivateFiles.restrict(directory + "/spool", isDirectory: true)
+    }
     static func logPath(_ directory: String) -> String { directory + "/lorafs.log" }
 }
 

@@ -17,7 +17,8 @@ extension FSError {
         case .notDirectory: ENOTDIR
         case .readOnly, .cannotRemove: EACCES
         case .notPermitted, .renameOutsideRoot: EPERM
-        case .renameExchange, .badRange, .spec, .invalidOption: EINVAL
+        case .renameExchange, .badRange, .spec, .invalidOption, .invalidName: EINVAL
+        case .busy: EBUSY
         case .badHandle, .notOpenForWriting: EBADF
         case .refused(_, let error): error.kind == .unsafePickle ? EACCES : EINVAL
         case .tooLarge, .specTooLarge: EFBIG
@@ -38,6 +39,8 @@ extension FSError {
         case .notPermitted(let subject, let why): "\(subject): \(why)"
         case .renameOutsideRoot(let from, let to): "\(from) -> \(to): only files at the top of the mount can be renamed"
         case .renameExchange: "RENAME_EXCHANGE is not supported"
+        case .invalidName(let subject): "\(subject): the name is not valid UTF-8"
+        case .busy(let subject): "\(subject): another process is writing this name; try again when it is done"
         case .badHandle: "bad file handle"
         case .notOpenForWriting: "file not open for writing"
         case .badRange(let what): what

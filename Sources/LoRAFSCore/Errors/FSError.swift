@@ -25,6 +25,10 @@ public struct FSError: Error, CustomStringConvertible {
         /// A name or an operation the workspace does not allow (bad names, directories, in-place edits).
         case notPermitted(_ subject: String, why: String)
         case renameOutsideRoot(from: String, to: String)
+        /// A name that is not valid UTF-8 (it could not be shown, stored or compared).
+        case invalidName(_ subject: String)
+        /// Another process is writing this name right now.
+        case busy(_ subject: String)
         case renameExchange
         case badHandle
         case notOpenForWriting

@@ -13,6 +13,8 @@ final class SpecDraft: @unchecked Sendable {
     /// The size for `getattr`, readable while a submission (which waits on the backend) holds `lock`.
     private let shownSize = Mutex(0)
     var dirty = false
+    /// Submitted as a job already (its file then stays until the last close).
+    var submitted = false
     var failure: FSError?
     // Guarded by the inbox's lock.
     var writer: Int32?

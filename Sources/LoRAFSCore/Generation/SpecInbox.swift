@@ -73,6 +73,7 @@ final class SpecInbox: Subtree {
         draft.bytes = []
         draft.dirty = false  // a shell's redirection closes an empty descriptor first: nothing to submit yet
         draft.failure = nil
+        draft.submitted = false
         draft.lock.unlock()
         return SpecHandle(draft, inbox: self)
     }
@@ -106,8 +107,16 @@ final class SpecInbox: Subtree {
         draft.lock.lock()
         defer { draft.lock.unlock() }
         if let failure = draft.failure { throw failure }
-        guard draft.dirty, let job = draft.jobName else { return }
+        guard let job = draft.jobName else { return }
+        // An empty spec fails its close (a shell redirection's first, empty close
+        // is ignored by the shell; `release` journals a spec that stays empty).
+        if draft.bytes.isEmpty && !draft.submitted { throw Self.emptySpec(draft) }
+        guard draft.dirty else { return }
         try submit(draft, as: job)
+    }
+
+    static func emptySpec(_ draft: SpecDraft) -> FSError {
+        FSError(.spec("generate/\(draft.name)", SpecError(field: "", reason: "the spec is empty; nothing was submitted")))
     }
 
     /// Submits a draft's bytes as job `job` (draft lock held).
@@ -115,6 +124,7 @@ final class SpecInbox: Subtree {
         do {
             try jobs.submit(name: job, bytes: draft.bytes, loras: services.mirror.all)
             draft.dirty = false
+            draft.submitted = true
         } catch {
             draft.failure = services.report(error)
             throw error
@@ -133,7 +143,12 @@ final class SpecInbox: Subtree {
         guard last else { return }
         draft.lock.lock()
         defer { draft.lock.unlock() }
-        if draft.dirty, draft.failure == nil, let job = draft.jobName { try? submit(draft, as: job) }
+        guard draft.failure == nil, let job = draft.jobName else { return }
+        if draft.bytes.isEmpty && !draft.submitted {
+            _ = services.report(Self.emptySpec(draft))
+        } else if draft.dirty {
+            try? submit(draft, as: job)
+        }
     }
 
     /// A temp file renamed to `NAME.json` (an editor's atomic save) submits it.

@@ -1,4 +1,5 @@
 import Foundation
+import LoRAFormats
 
 extension LoRALibrary {
     /// `flush` (every `close()` of every duplicated descriptor): the writer's own
@@ -11,9 +12,19 @@ extension LoRALibrary {
         file.lock.lock()
         defer { file.lock.unlock() }
         if let failure = file.failure { throw failure }
-        guard file.dirty, case .lora = file.role else { return }
+        guard case .lora = file.role else { return }
+        // Nothing written: `cp` of an empty file fails instead of storing nothing in
+        // silence. Not sticky and not journaled here: a shell redirection closes an
+        // empty descriptor before its command writes; `release` journals what stays empty.
+        if Self.isEmpty(file) { throw FSError(.refused(file.name, Self.emptyFile)) }
+        guard file.dirty else { return }
         try commit(file, as: file.name)
     }
+
+    static let emptyFile = LoRAValidationError(.invalidFormat, "empty file: a LoRA cannot be 0 bytes; nothing was stored")
+
+    /// Created (or truncated) and never written (lock held).
+    static func isEmpty(_ file: PendingFile) -> Bool { file.size == 0 && !file.dirty && file.failure == nil }
 
     /// Commits `file` under `name` (its lock held); the name must be a LoRA name.
     func commit(_ file: PendingFile, as name: String) throws(FSError) {
@@ -34,7 +45,9 @@ extension LoRALibrary {
         guard last else { return }
         file.lock.lock()
         let keep = file.role == .staging && file.failure == nil
-        if case .lora = file.role, file.dirty, file.failure == nil {
+        if case .lora = file.role, Self.isEmpty(file) {
+            _ = services.report(.refused(file.name, Self.emptyFile))
+        } else if case .lora = file.role, file.dirty, file.failure == nil {
             // The writer's own close came before another descriptor's: commit now.
             // The error, if any, can only reach the log and `.lorafs/errors`.
             try? commit(file, as: file.name)

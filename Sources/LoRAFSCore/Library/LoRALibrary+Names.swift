@@ -41,7 +41,10 @@ extension LoRALibrary {
     func rename(from sourcePath: [String], to targetPath: [String], noReplace: Bool) throws(FSError) {
         let (source, target) = (try name(sourcePath), try name(targetPath))
         let record = services.mirror[source]
-        let (file, targetPending) = pending.withLock { ($0[source], $0[target] != nil) }
+        let (file, targetPending, targetBusy) = pending.withLock { map in
+            (map[source], map[target] != nil, map[target].map { $0 !== map[source] && $0.openHandles > 0 } ?? false)
+        }
+        if targetBusy { throw services.report(.busy(target)) }
         if noReplace && (services.mirror.contains(target) || targetPending) {
             throw FSError(.exists(target, why: "already exists"))
         }

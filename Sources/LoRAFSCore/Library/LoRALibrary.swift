@@ -74,13 +74,16 @@ final class LoRALibrary: Subtree {
         do { spool = try SpoolFile(directory: spoolDirectory) } catch { throw services.report(.failed(name, .spool, error)) }
         let fresh = PendingFile(name: name, role: role, spool: spool, services: services)
         let writer = caller?.processID
-        let file = pending.withLock { map in
+        // One writer per name: a second writer never shares the first one's spool.
+        let claimed: PendingFile? = pending.withLock { map in
+            if let current = map[name], current.openHandles > 0, current.writer != writer { return nil }
             let file = map[name] ?? fresh
             map[name] = file
             file.writer = writer
             file.openHandles += 1
             return file
         }
+        guard let file = claimed else { throw services.report(.busy(name)) }
         if file !== fresh {
             file.lock.lock()
             file.truncateLocked(to: 0)

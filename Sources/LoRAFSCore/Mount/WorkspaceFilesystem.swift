@@ -33,10 +33,16 @@ public final class WorkspaceFilesystem: Sendable {
     /// Where a path goes: its subtree and the components below the subtree's
     /// folder; nil for the root itself.
     func route(_ path: String) -> (subtree: any Subtree, path: [String])? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Self.normalized(String($0)) }
         guard let first = parts.first else { return nil }
         if let folder = folders.first(where: { $0.folder == first }) { return (folder, Array(parts.dropFirst())) }
         return (library, parts)
+    }
+
+    /// Names are compared, stored and listed in Unicode NFC: `café` typed on Linux
+    /// and `café` copied from macOS (NFD) are one name. ASCII is its own NFC.
+    static func normalized(_ component: String) -> String {
+        component.utf8.allSatisfy { $0 < 0x80 } ? component : component.precomposedStringWithCanonicalMapping
     }
 
     /// Aborts multipart uploads an earlier crashed run left under this workspace's prefix.
@@ -127,6 +133,10 @@ public final class WorkspaceFilesystem: Sendable {
         let totals = services.mirror.totals
         return (blockSize, blocks, blocks - totals.bytes / blockSize, 1 << 32, (1 << 32) - UInt64(totals.count))
     }
+
+    /// Logs a refusal made at the edge (a name the kernel sent that is not UTF-8)
+    /// and keeps it for `.lorafs/errors`.
+    public func report(_ error: FSError) -> FSError { services.report(error) }
 
     /// The last error, for the `user.lorafs.last_error` xattr.
     public var lastError: String? { services.journal.last }
