@@ -54,6 +54,7 @@ public final class CurlEasyHandle: @unchecked Sendable {
             lorafs_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds),
             lorafs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond),
             lorafs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds),
+            lorafs_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, options.totalTimeoutMilliseconds),
             lorafs_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1),
             lorafs_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1),
             lorafs_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),

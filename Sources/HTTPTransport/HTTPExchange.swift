@@ -56,6 +56,8 @@ public struct TransportOptions: Sendable {
     /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedSeconds` is abandoned.
     public var lowSpeedBytesPerSecond = 1
     public var lowSpeedSeconds = 60
+    /// The whole transfer is abandoned after this long (0: no limit).
+    public var totalTimeoutMilliseconds = 0
     public var caBundlePath: String?
 
     public init() {}

@@ -30,6 +30,8 @@ public final class S3Client: Sendable {
         self.pool = CurlHandlePool()
         var options = TransportOptions()
         options.caBundlePath = configuration.caBundlePath
+        options.connectTimeoutSeconds = Int(retryPolicy.connectTimeout.rounded(.up))
+        options.lowSpeedSeconds = Int(retryPolicy.noProgressTimeout.rounded(.up))
         self.transportOptions = options
     }
 
@@ -68,6 +70,7 @@ extension S3Client {
         let target = configuration.target(key: operation.key)
         let url = target.url(query: QueryParameters(operation.query).canonicalString)
         var attempt = 0
+        let deadline = ContinuousClock.now + .milliseconds(Int(retryPolicy.deadline * 1000))
         while true {
             attempt += 1
             let started = ContinuousClock.now
@@ -78,7 +81,9 @@ extension S3Client {
             let request = HTTPRequest(
                 method: operation.method, url: url, headers: operation.headers + signed.headers, body: body,
                 responseLimit: operation.responseLimit, expectedResponseSize: operation.expectedResponseSize)
-            let result = pool.withHandle { $0.perform(request, options: transportOptions) }
+            var options = transportOptions
+            options.totalTimeoutMilliseconds = max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1)))
+            let result = pool.withHandle { $0.perform(request, options: options) }
             let error: S3Error
             let retryable: Bool
             switch result {
@@ -106,8 +111,10 @@ extension S3Client {
                     operation: operation.name, key: operation.key)
                 retryable = failure.isRetryable && (operation.idempotent || !failure.requestMayHaveBeenSent)
             }
-            guard retryable, attempt < retryPolicy.maximumAttempts else { throw error }
             let pause = retryPolicy.delay(afterAttempt: attempt)
+            // A retry that could not finish before the deadline is not started.
+            guard retryable, attempt < retryPolicy.maximumAttempts,
+                  ContinuousClock.now + .milliseconds(Int(pause * 1000)) < deadline else { throw error }
             logger.warning(
                 "S3 request failed, retrying",
                 metadata: ["error": "\(error)", "attempt": "\(attempt)", "pause": "\(pause)"])

@@ -11,15 +11,28 @@ public struct S3RetryPolicy: Sendable {
     public var baseDelay: Double
     /// The longest back-off.
     public var maximumDelay: Double
+    /// How long one operation may take in all, attempts and pauses included: no
+    /// retry starts that could not finish in time, and each request's own total
+    /// timeout is what is left of it.
+    public var deadline: Double
+    /// A request that moves no byte for this long is abandoned (then retried, if
+    /// time is left): a server that accepted the connection and stopped answering.
+    public var noProgressTimeout: Double
+    /// How long a connection may take to open.
+    public var connectTimeout: Double
 
     /// Creates a policy.
-    public init(maximumAttempts: Int = 4, baseDelay: Double = 0.1, maximumDelay: Double = 5) {
+    public init(maximumAttempts: Int = 6, baseDelay: Double = 0.1, maximumDelay: Double = 5, deadline: Double = 120,
+                noProgressTimeout: Double? = nil, connectTimeout: Double? = nil) {
         self.maximumAttempts = max(1, maximumAttempts)
         self.baseDelay = baseDelay
         self.maximumDelay = maximumDelay
+        self.deadline = max(1, deadline)
+        self.noProgressTimeout = max(1, noProgressTimeout ?? min(60, self.deadline / 2))
+        self.connectTimeout = max(1, connectTimeout ?? min(10, self.deadline / 4))
     }
 
-    /// Four attempts, 100 ms base.
+    /// Six attempts, 100 ms base, 120 s per operation, 60 s without progress, 10 s to connect.
     public static let standard = S3RetryPolicy()
 
     /// One attempt, no retry.

@@ -23,7 +23,7 @@ struct BucketSelection: ParsableArguments {
 
     /// A client for the bucket, checked with a HEAD request. Credentials come from
     /// the standard AWS sources and are never logged.
-    func connect(logger: Logger) throws -> S3Client {
+    func connect(logger: Logger, retryPolicy: S3RetryPolicy = .standard) throws -> S3Client {
         let aws = try AWSConfigResolver.resolve(explicitRegion: region, explicitEndpoint: endpoint, profile: profile)
         let endpointURL = aws.endpoint ?? S3Configuration.awsEndpoint(region: aws.region)
         let configuration = try S3Configuration(
@@ -31,7 +31,7 @@ struct BucketSelection: ParsableArguments {
         if endpointURL.scheme == "http" && !Loopback.contains(host: endpointURL.host ?? "") {
             logger.warning("plain HTTP to \(endpointURL.host ?? ""): requests and data are not encrypted (--allow-http)")
         }
-        let client = S3Client(configuration: configuration, credentials: aws.credentials, logger: logger)
+        let client = S3Client(configuration: configuration, credentials: aws.credentials, logger: logger, retryPolicy: retryPolicy)
         do { try client.headBucket() } catch {
             throw ValidationError("cannot use bucket \"\(bucket)\" at \(endpointURL.absoluteString): \(error)")
         }

@@ -47,6 +47,11 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("presign-expiry"), help: "Lifetime of the LoRA URLs sent with a job, in seconds (default 3 h, at most 7 days).")
     var presignExpiry = 3 * 3600
 
+    @Option(name: .customLong("s3-timeout"), help: ArgumentHelp(
+        "The longest S3 may go without answering, in seconds: each S3 operation (retries included) ends by then, and a copy whose upload made no progress for this long fails its close() with EIO.",
+        valueName: "SECONDS"))
+    var s3Timeout = 120.0
+
     @Option(name: .customLong("poll-interval"), help: "Seconds between polls of an active job (backs off to 30 s while nothing changes).")
     var pollInterval = 2.0
 
@@ -59,6 +64,7 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--presign-expiry must be between 1 and \(WorkspaceOptions.maxPresignExpiry) seconds (7 days)")
         }
         guard pollInterval > 0, pollInterval <= 60 else { throw ValidationError("--poll-interval must be in (0, 60] seconds") }
+        guard (2...3600).contains(s3Timeout) else { throw ValidationError("--s3-timeout must be between 2 and 3600 seconds") }
     }
 
     func run() throws {
@@ -88,7 +94,7 @@ struct MountCommand: ParsableCommand {
         var logger = Logger(label: "lorafs")
         logger[metadataKey: "workspace"] = "\(workspace)"
         do {
-            let client = try s3.connect(logger: logger)
+            let client = try s3.connect(logger: logger, retryPolicy: S3RetryPolicy(deadline: s3Timeout))
             var options = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: stateDirectory, maxFileSize: maxSize)
             options.endpointDescription = client.configuration.endpoint.absoluteString
             let environment = ProcessInfo.processInfo.environment
@@ -100,6 +106,7 @@ struct MountCommand: ParsableCommand {
             }
             options.presignExpiry = presignExpiry
             options.pollInterval = pollInterval
+            options.s3Timeout = s3Timeout
             let backend = try generator.map { try BackendAddress(parsing: $0, allowHTTP: allowHTTP).makeBackend() }
             let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(stateDirectory))
             let filesystem = try WorkspaceFilesystem(

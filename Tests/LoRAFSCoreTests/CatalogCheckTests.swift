@@ -9,6 +9,7 @@ import Testing
     try fixture.copy(TestLoRA.safetensors(dataBytes: 3000, seed: 1), to: "a.safetensors")
     try fixture.copy(TestLoRA.safetensors(dataBytes: 3000, seed: 2), to: "b.safetensors")
     try fixture.fs.rename(from: "/b.safetensors", to: "/c.safetensors", noReplace: false)
+    fixture.fs.shutdown()  // the rename's manifest rewrite runs in the background
     let before = try fixture.catalog.allLoRAs()
 
     // A crash between the upload and its manifest: the small object's own metadata still names it.

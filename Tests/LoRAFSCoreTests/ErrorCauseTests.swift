@@ -57,6 +57,19 @@ struct ErrorCauseTests {
         #expect(locked.errno == EBUSY)
     }
 
+    @Test func aCloseWhoseUploadStopsMovingFailsAfterTheStallTimeoutNotLater() throws {
+        let fixture = try Fixture(partSize: 1024, s3Timeout: 0.5)
+        fixture.store.hang("part")
+        defer { fixture.store.hang("part", false) }
+        let started = Date()
+        let error = try #require(throwing { try fixture.copy(TestLoRA.safetensors(dataBytes: 8000), to: "stuck.safetensors") })
+        let took = Date().timeIntervalSince(started)
+        #expect(error.errno == EIO)
+        #expect(error.reason == "stuck.safetensors: upload to S3 failed: S3 did not answer for 0.5 s")
+        #expect(took < 3, "close() took \(took) s with a 0.5 s stall timeout")
+        #expect(try fixture.catalog.allLoRAs().isEmpty)
+    }
+
     private func throwing(_ body: () throws -> Void) -> FSError? {
         do { try body() } catch let error as FSError { return error } catch { Issue.record("not an FSError: \(error)") }
         return nil

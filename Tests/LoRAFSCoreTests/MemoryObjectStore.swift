@@ -15,6 +15,8 @@ final class MemoryObjectStore: ObjectStore {
         var uploads: [String: (key: String, parts: [Int: [UInt8]])] = [:]
         /// Operations that fail, and the error they throw.
         var failing: [String: any Error] = [:]
+        /// Operations that hang (as a server that stopped answering) until cleared, at most 10 s.
+        var hanging: Set<String> = []
         var nextID = 0
     }
 
@@ -28,7 +30,13 @@ final class MemoryObjectStore: ObjectStore {
         }
     }
 
+    func hang(_ operation: String, _ on: Bool = true) {
+        state.withLock { if on { $0.hanging.insert(operation) } else { $0.hanging.remove(operation) } }
+    }
+
     private func check(_ operation: String) throws {
+        let until = Date().addingTimeInterval(10)
+        while state.withLock({ $0.hanging.contains(operation) }), Date() < until { usleep(10_000) }
         if let error = state.withLock({ $0.failing[operation] }) { throw error }
     }
 

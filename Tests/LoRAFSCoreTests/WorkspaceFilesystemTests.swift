@@ -12,11 +12,12 @@ struct Fixture {
     let catalog: SQLiteCatalog
     let fs: WorkspaceFilesystem
 
-    init(partSize: UInt64 = 1024, maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize) throws {
+    init(partSize: UInt64 = 1024, maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize, s3Timeout: Double = 120) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lorafs-core-\(UUID())").path
         var options = try WorkspaceOptions(workspace: "test", bucket: "bucket", stateDirectory: directory, maxFileSize: maxFileSize)
         options.partSize = partSize
         options.maxPartsInFlight = 2
+        options.s3Timeout = s3Timeout
         catalog = try SQLiteCatalog()
         fs = try WorkspaceFilesystem(options: options, store: store, catalog: catalog, logger: Logger(label: "test"))
     }
@@ -119,6 +120,9 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let code = errno { try fixture.copy(TestLoRA.safetensors(dataBytes: 10_000), to: "x.safetensors") }
     #expect(code == EIO)
     #expect(try fixture.catalog.allLoRAs().isEmpty)
+    // After a failure talking to S3 the abort runs in the background (close() does not wait on S3 again).
+    let deadline = Date().addingTimeInterval(5)
+    while fixture.store.openUploads > 0, Date() < deadline { usleep(10_000) }
     #expect(fixture.store.openUploads == 0)
     #expect(fixture.store.loraKeys.isEmpty)
 }

@@ -186,11 +186,12 @@ class Mount:
         self.proc: subprocess.Popen | None = None
         self.exit_codes: list[int] = []
         self.start_failed: int | None = None  # exit code of a mount that never came up
+        self.endpoint: str | None = None  # mount through another endpoint (a fault proxy); checks still use s3
 
     # --- lifecycle -------------------------------------------------------
     def args(self, foreground=True) -> list[str]:
         a = [str(self.bin), "mount", str(self.mnt), "--bucket", self.bucket,
-             "--endpoint", self.s3.endpoint, "--workspace", self.workspace,
+             "--endpoint", self.endpoint or self.s3.endpoint, "--workspace", self.workspace,
              "--state-dir", str(self.state_dir)]
         if foreground:
             a.append("--foreground")

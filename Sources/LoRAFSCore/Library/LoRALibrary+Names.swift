@@ -1,4 +1,5 @@
 import Catalog
+import Foundation
 import LoRAFormats
 
 extension LoRALibrary {
@@ -22,7 +23,17 @@ extension LoRALibrary {
             refreshAfterConflict(error)
             throw services.report(.failed(name, .deleteRecord, error))
         }
-        do { try services.store.deleteObject(key: record.objectKey) } catch {
+        // S3 gets a moment (the kernel holds the directory's lock meanwhile, so `ls`
+        // waits too); a slow or hung S3 finishes the delete in the background, and
+        // what it cannot delete stays an orphan for fsck: never a row without an object.
+        switch services.background.run("delete \(record.objectKey)", patience: Self.deletePatience, { [services] in
+            try services.deleteObjectsNow(of: record)
+        }) {
+        case .done:
+            break
+        case .continuing:
+            services.logger.notice("S3 is slow: the object is deleted in the background", metadata: ["name": "\(name)"])
+        case .failed(let error):
             // S3 refused: the LoRA stays, under its row again.
             do { try services.catalog.upsert(record, ifCurrentObjectKey: nil) } catch {
                 services.mirror.remove(name)
@@ -31,7 +42,6 @@ extension LoRALibrary {
             }
             throw services.report(.failed(name, .delete, error))
         }
-        try? services.store.deleteObject(key: services.layout.manifestKey(forObject: record.objectKey))
         services.mirror.remove(name)
         services.logger.info("deleted", metadata: ["name": "\(name)", "key": "\(record.objectKey)"])
     }
@@ -68,11 +78,12 @@ extension LoRALibrary {
         renamed.name = target
         services.mirror.rename(from: source, to: renamed)
         if let replaced, replaced.objectKey != record.objectKey { services.deleteObjects(of: replaced) }
-        do { try services.putManifest(of: renamed) } catch {
-            services.logger.warning("could not rewrite the manifest after a rename; fsck will report it",
-                                    metadata: ["name": "\(target)", "error": "\(error)"])
-        }
+        // The bucket learns the new name in the background: `mv` never waits on S3.
+        services.background.later("rewrite the manifest of \(target)") { [services, renamed] in try services.putManifest(of: renamed) }
     }
+
+    /// How long `rm` waits for S3 before leaving the delete to the background.
+    static let deletePatience: TimeInterval = 2
 
     /// A conditional update found a row someone else changed (a shared catalog):
     /// the mirror catches up, so the user sees what is there now.

@@ -22,14 +22,16 @@ extension PendingFile {
         let upload = self.upload!
         let record: LoRARecord
         do {
-            let result = try upload.drain(size: size)
+            let result = try upload.drain(size: size, stallTimeout: services.options.s3Timeout)
             try upload.complete(result: result)
             record = LoRARecord(name: name, objectKey: upload.key, size: Int64(size), sha256: result.sha256.hexString,
                                 uploadedAt: Date().timeIntervalSince1970, kind: kind.rawValue, summary: summary)
         } catch {
             // Sticky, like a refusal: the writer was told the copy failed, so a
             // later close or release must not store it after all.
-            throw fail(.failed(name, .upload, error))
+            failure = services.report(.failed(name, .upload, error))
+            abandonUpload(inBackground: true)
+            throw failure!
         }
         self.upload = nil
         do {

@@ -89,9 +89,11 @@ final class PendingFile: @unchecked Sendable {
         return nil
     }
 
-    /// Drops the in-progress upload, if any (lock held).
-    func abandonUpload() {
-        upload?.abort()
+    /// Drops the in-progress upload, if any (lock held). After a failure talking
+    /// to S3 the abort runs in the background, so the `close()` that reports the
+    /// failure does not wait on the same S3 again.
+    func abandonUpload(inBackground: Bool = false) {
+        if inBackground { upload?.abortInBackground() } else { upload?.abort() }
         upload = nil
         uploadKind = nil
     }

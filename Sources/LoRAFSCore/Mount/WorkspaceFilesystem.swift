@@ -145,6 +145,7 @@ public final class WorkspaceFilesystem: Sendable {
     public func shutdown() {
         library.shutdown()
         for folder in folders { folder.shutdown() }
+        services.background.finish(timeout: services.options.s3Timeout)
     }
 
     func sweepStaging(olderThan grace: TimeInterval) { library.sweepStaging(olderThan: grace) }

@@ -20,6 +20,10 @@ public struct WorkspaceOptions: Sendable {
     /// retries can delay the download for hours): 3 hours, at most 7 days.
     public var presignExpiry = 3 * 3600
     public static let maxPresignExpiry = 7 * 24 * 3600
+    /// The longest S3 may go without answering: each S3 operation (retries
+    /// included) ends by then, and a `close()` fails with EIO once no part of its
+    /// upload finished for this long (`--s3-timeout`).
+    public var s3Timeout: TimeInterval = 120
     /// The fastest a job's status is polled; idle jobs back off to 30 s.
     public var pollInterval: TimeInterval = 2
     /// A human description of the endpoint for `.lorafs/status` (never credentials).

@@ -18,6 +18,8 @@ final class WorkspaceServices: Sendable {
     let uploads: WorkerPool
     let downloads: WorkerPool
     let partBuffers: PartBufferPool
+    /// Deletes and manifest rewrites that `rm` and `mv` do not wait for.
+    let background: BackgroundStorage
     let mountedAt = Date()
 
     init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger) throws {
@@ -30,6 +32,7 @@ final class WorkspaceServices: Sendable {
         uploads = WorkerPool(name: "lorafs-upload", threads: 8)
         downloads = WorkerPool(name: "lorafs-download", threads: 4)
         partBuffers = PartBufferPool(capacity: Int(options.partSize), maximumIdle: options.maxPartsInFlight + 2)
+        background = BackgroundStorage(logger: logger)
     }
 
     deinit {
@@ -48,14 +51,15 @@ final class WorkspaceServices: Sendable {
 
     var rootModified: Double { mountedAt.timeIntervalSince1970 }
 
-    /// Deletes a LoRA's object and its manifest; a failure only leaves an orphan for `fsck`.
+    /// Deletes a replaced LoRA's object and manifest in the background; a failure
+    /// only leaves an orphan for `fsck`.
     func deleteObjects(of record: LoRARecord) {
-        do {
-            try store.deleteObject(key: record.objectKey)
-            try store.deleteObject(key: layout.manifestKey(forObject: record.objectKey))
-        } catch {
-            logger.warning("could not delete a replaced object", metadata: ["key": "\(record.objectKey)", "error": "\(error)"])
-        }
+        background.later("delete \(record.objectKey)") { [self] in try deleteObjectsNow(of: record) }
+    }
+
+    func deleteObjectsNow(of record: LoRARecord) throws {
+        try store.deleteObject(key: record.objectKey)
+        try store.deleteObject(key: layout.manifestKey(forObject: record.objectKey))
     }
 
     /// Writes (or rewrites, after `mv`) the manifest of `record`.

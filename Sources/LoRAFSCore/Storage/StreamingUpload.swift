@@ -76,14 +76,23 @@ final class StreamingUpload: @unchecked Sendable {
     }
 
     /// Declares the final size and waits until every part is in S3 (not yet
-    /// assembled). Returns the content's SHA-256.
-    func drain(size: UInt64) throws -> Result {
+    /// assembled). Returns the content's SHA-256. Fails with `UploadStalled` when
+    /// no part finished for `stallTimeout` seconds: a hung S3 never holds a
+    /// `close()` longer than that past its last progress.
+    func drain(size: UInt64, stallTimeout: TimeInterval) throws -> Result {
         condition.lock()
         total = size
         available = max(available, size)
         condition.broadcast()
+        var progress = (bytes: uploadedBytes, at: Date())
         while !(feederDone && inFlight == 0) && failure == nil {
-            condition.wait()
+            let woken = condition.wait(until: progress.at.addingTimeInterval(stallTimeout))
+            if uploadedBytes != progress.bytes {
+                progress = (uploadedBytes, Date())
+            } else if !woken {
+                failure = UploadStalled(seconds: stallTimeout)
+                condition.broadcast()
+            }
         }
         if let failure {
             condition.unlock()
@@ -110,6 +119,14 @@ final class StreamingUpload: @unchecked Sendable {
             let body = try spool.read(at: 0, count: Int(result.size))
             try store.putObject(key: key, body: body, metadata: metadata, contentSHA256: result.sha256)
         }
+    }
+
+    /// `abort()` on a thread of its own: for an upload that failed talking to S3,
+    /// whose in-flight parts may take until their own deadline to give up.
+    func abortInBackground() {
+        let thread = Thread { [self] in abort() }
+        thread.name = "lorafs-abort"
+        thread.start()
     }
 
     /// Stops feeding and aborts the multipart upload, if one was started.
@@ -228,5 +245,14 @@ final class StreamingUpload: @unchecked Sendable {
         inFlight -= 1
         condition.broadcast()
         condition.unlock()
+    }
+}
+
+/// No part of an upload finished for `seconds`: S3 accepted the connections and stopped answering.
+struct UploadStalled: Error, CustomStringConvertible {
+    let seconds: TimeInterval
+    var description: String {
+        let shown = seconds.rounded() == seconds ? String(Int(seconds)) : String(format: "%.1f", seconds)
+        return "S3 did not answer for \(shown) s"
     }
 }

@@ -7,6 +7,8 @@ final class WorkerPool: @unchecked Sendable {
     // A job holds its part's bytes: it must be dropped as soon as it is taken.
     private var jobs: [@Sendable () -> Void] = []
     private var stopping = false
+    /// Jobs taken and still running.
+    private var running = 0
     private let condition = NSCondition()
 
     init(name: String, threads: Int) {
@@ -21,8 +23,19 @@ final class WorkerPool: @unchecked Sendable {
     func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
-        condition.signal()
+        condition.broadcast()  // idle-waiters share the condition
         condition.unlock()
+    }
+
+    /// Waits until no job is queued or running, at most `timeout` seconds; returns whether it got there.
+    func waitUntilIdle(timeout: TimeInterval) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while !(jobs.isEmpty && running == 0) {
+            if !condition.wait(until: deadline) { return jobs.isEmpty && running == 0 }
+        }
+        return true
     }
 
     /// Lets the threads finish the queued jobs and exit.
@@ -42,8 +55,13 @@ final class WorkerPool: @unchecked Sendable {
                 return
             }
             let job = jobs.removeFirst()  // the queue holds a few jobs: O(n) is fine
+            running += 1
             condition.unlock()
             job()
+            condition.lock()
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
         }
     }
 }
