@@ -162,7 +162,10 @@ def test_bad_header_fails_fast_at_write(mnt, src, kind):
         except OSError:
             pass
     assert err is not None and err.errno == errno.EINVAL, f"no EINVAL from write() after {written} bytes"
-    assert written <= 8 * 1024 * 1024, f"refused only after {written} bytes"
+    # The first 1 MiB write holds the whole (bad) header: that very write fails.
+    assert written == 0, f"refused only after {written} bytes: the write that completed the header succeeded"
+    reasons = [l for l in mnt.errors() if f" {dst.name}: " in l]
+    assert reasons and reasons[-1].endswith("(EINVAL)"), mnt.errors()[-3:]
     mnt.assert_absent(dst.name, {})
 
 
@@ -183,19 +186,21 @@ def test_file_being_written_is_invisible_to_other_processes(mnt, src):
 
 
 def test_another_process_closing_the_file_does_not_commit_it(mnt, src):
-    """flush() comes once per close() of any descriptor: a reader's (or any other
-    process's) close must not commit or refuse a copy still being written."""
+    """flush() comes once per close() of any descriptor: another process's close of
+    the writer's own descriptor (handed to it, as fork/exec does) must not commit or
+    refuse a copy still being written."""
     dst = mnt.p("shared.safetensors")
     data = src.big.read_bytes()
     with open(dst, "wb") as f:
         f.write(data[: 10 * 1024 * 1024])
         f.flush()
-        run([sys.executable, "-c", f"""
-try:
-    open({str(dst)!r}, 'rb').close()
-except OSError:
-    pass
-"""])
+        # The child gets the very descriptor and closes it mid-copy: a FLUSH from another pid.
+        child = run([sys.executable, "-c", f"import os; os.close({f.fileno()}); print('closed')"],
+                    pass_fds=(f.fileno(),))
+        assert child.returncode == 0 and "closed" in child.stdout, child.stderr
+        # Nothing was committed by the foreign close: no row, no object yet.
+        assert "shared.safetensors" not in mnt.catalog(), "a foreign close committed a half-written copy"
+        assert not [l for l in mnt.errors() if " shared.safetensors: " in l], mnt.errors()[-3:]
         f.write(data[10 * 1024 * 1024:])
     row = mnt.catalog().get("shared.safetensors")
     assert row and row["size"] == len(data), (row, mnt.errors()[-3:])

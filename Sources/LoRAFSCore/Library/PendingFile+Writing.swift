@@ -21,8 +21,11 @@ extension PendingFile {
             if offset < contiguousEnd { contiguousEnd = max(contiguousEnd, end) }
         }
         guard let target = streamTarget else { return bytes.count }
-        if let need = headerNeed, contiguousEnd >= need {
+        // The 8-byte length prefix tells how much header follows; when this very
+        // write completed it too, the header is checked now: this write fails.
+        while let need = headerNeed, contiguousEnd >= need {
             do throws(FSError) { try checkPrefix(kind: target.kind) } catch { throw fail(error) }
+            if headerNeed == need { break }  // no further along: wait for more bytes
         }
         if streamable {
             startUploadIfNeeded(name: target.name, kind: target.kind)
