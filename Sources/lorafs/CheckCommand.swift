@@ -15,7 +15,8 @@ struct CheckCommand: ParsableCommand {
             rows whose object is gone, rows that differ, and objects nothing names. Run it while the workspace
             is not mounted. Exits 0 when the catalog matches the bucket (or was rebuilt) and nothing else is
             wrong, 2 when it found a problem that remains (rows that differ without --rebuild, orphaned objects,
-            stale manifests), 1 when the check itself failed.
+            stale manifests), 1 when the check itself failed. --collect deletes orphaned objects and stale
+            manifests older than --grace (default 1 h).
             """)
 
     @OptionGroup var s3: BucketSelection
@@ -24,6 +25,12 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Replace the catalog's LoRA rows with what the bucket says (jobs are kept).")
     var rebuild = false
 
+    @Flag(help: "Delete orphaned objects and stale manifests (left by a crash or a failed delete) older than --grace.")
+    var collect = false
+
+    @Option(help: "With --collect: leave objects younger than this many seconds (an upload a live mount may be recording).")
+    var grace = 3600.0
+
     func run() throws {
         var logger = Logger(label: "lorafs")
         logger.logLevel = .warning
@@ -31,7 +38,7 @@ struct CheckCommand: ParsableCommand {
         try StateDirectory.prepare(selection.directory)
         let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(selection.directory))
         let report = try CatalogCheck(store: S3ObjectStore(client: client), workspace: selection.workspace)
-            .run(catalog: catalog, rebuild: rebuild)
+            .run(catalog: catalog, rebuild: rebuild, collect: collect, grace: grace)
         print("workspace \(selection.workspace): \(report.expected.count) LoRA(s) in the bucket")
         for (label, names) in [("missing from the catalog", report.missingRows), ("in the catalog, gone from the bucket", report.extraRows),
                                ("different in the catalog", report.mismatchedRows), ("orphaned objects (left in place)", report.orphans),
@@ -46,8 +53,9 @@ struct CheckCommand: ParsableCommand {
         } else {
             print("run with --rebuild to rewrite the catalog from the bucket")
         }
+        if collect { print("collected: \(report.collected.count)") }
         // What remains wrong after this run: scripts see it in the exit status.
-        if !(rebuild || report.isConsistent) || !report.orphans.isEmpty || !report.staleManifests.isEmpty {
+        if !(rebuild || report.isConsistent) || !report.leftovers.isEmpty {
             throw ExitCode(2)
         }
     }

@@ -70,6 +70,21 @@ struct ErrorCauseTests {
         #expect(try fixture.catalog.allLoRAs().isEmpty)
     }
 
+    @Test func aFailedAbortIsRetriedInTheBackgroundUntilTheUploadIsGone() throws {
+        let fixture = try Fixture()
+        fixture.store.fail("complete")
+        fixture.store.fail("abort")
+        #expect(throwing { try fixture.copy(TestLoRA.safetensors(dataBytes: 10_000), to: "x.safetensors") }?.errno == EIO)
+        let first = Date().addingTimeInterval(3)
+        while fixture.store.failedAborts == 0, Date() < first { usleep(10_000) }
+        #expect(fixture.store.failedAborts >= 1)
+        #expect(fixture.store.openUploads == 1)
+        fixture.store.fail("abort", false)
+        let deadline = Date().addingTimeInterval(6)
+        while fixture.store.openUploads > 0, Date() < deadline { usleep(20_000) }
+        #expect(fixture.store.openUploads == 0, "the abort was not retried")
+    }
+
     private func throwing(_ body: () throws -> Void) -> FSError? {
         do { try body() } catch let error as FSError { return error } catch { Issue.record("not an FSError: \(error)") }
         return nil

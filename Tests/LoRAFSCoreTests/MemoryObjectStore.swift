@@ -17,6 +17,7 @@ final class MemoryObjectStore: ObjectStore {
         var failing: [String: any Error] = [:]
         /// Operations that hang (as a server that stopped answering) until cleared, at most 10 s.
         var hanging: Set<String> = []
+        var failedAborts = 0
         var nextID = 0
     }
 
@@ -81,7 +82,14 @@ final class MemoryObjectStore: ObjectStore {
         }
     }
 
+    /// Aborts that failed (the `abort` fault), for tests of the retry.
+    var failedAborts: Int { state.withLock { $0.failedAborts } }
+
     func abortMultipartUpload(key: String, uploadID: String) throws {
+        do { try check("abort") } catch {
+            state.withLock { $0.failedAborts += 1 }
+            throw error
+        }
         state.withLock { _ = $0.uploads.removeValue(forKey: uploadID) }
     }
 

@@ -187,6 +187,7 @@ class Mount:
         self.exit_codes: list[int] = []
         self.start_failed: int | None = None  # exit code of a mount that never came up
         self.endpoint: str | None = None  # mount through another endpoint (a fault proxy); checks still use s3
+        self.extra_env: dict[str, str] = {}  # for the daemon only (LORAFS_CRASH_AT=...)
 
     # --- lifecycle -------------------------------------------------------
     def args(self, foreground=True) -> list[str]:
@@ -203,6 +204,7 @@ class Mount:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(self.s3.env())
         env.update(LC_ALL="C", LANG="C")
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout=MOUNT_TIMEOUT) -> "Mount":

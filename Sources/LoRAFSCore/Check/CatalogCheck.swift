@@ -24,6 +24,11 @@ public struct CatalogCheck: Sendable {
         public var orphans: [String] = []
         /// Manifests that are unreadable or name a missing object.
         public var staleManifests: [String] = []
+        /// Orphans and stale manifests deleted by `collect` (older than its grace).
+        public var collected: [String] = []
+
+        /// Orphans and stale manifests still in the bucket after this run.
+        public var leftovers: [String] { (orphans + staleManifests).filter { !collected.contains($0) } }
 
         public var isConsistent: Bool { missingRows.isEmpty && extraRows.isEmpty && mismatchedRows.isEmpty }
     }
@@ -37,7 +42,10 @@ public struct CatalogCheck: Sendable {
     }
 
     /// Reads the bucket and compares; with `rebuild`, replaces the catalog's LoRA rows.
-    public func run(catalog: any LoRACatalog, rebuild: Bool) throws -> Report {
+    /// - Parameters:
+    ///   - collect: delete orphaned objects and stale manifests older than `grace`
+    ///     seconds (younger ones may be an upload a live mount is just recording).
+    public func run(catalog: any LoRACatalog, rebuild: Bool, collect: Bool = false, grace: TimeInterval = 3600) throws -> Report {
         var report = Report()
         let objects = Dictionary(try store.listObjects(prefix: layout.lorasPrefix).map { ($0.key, $0.size) },
                                  uniquingKeysWith: { first, _ in first })
@@ -79,6 +87,7 @@ public struct CatalogCheck: Sendable {
         report.extraRows = current.keys.filter { named[$0] == nil }.sorted()
         report.orphans.sort()
         if rebuild { try catalog.replaceAllLoRAs(with: report.expected) }
+        if collect { report.collected = try self.collect(report.orphans + report.staleManifests, olderThan: grace) }
         return report
     }
 
@@ -106,5 +115,20 @@ public struct CatalogCheck: Sendable {
         var enriched = record
         enriched.describe(header.loraSummary)
         return enriched
+    }
+
+    /// Deletes `keys` whose upload began more than `grace` seconds ago (the
+    /// `lorafs-uploaded-at` metadata every lorafs object carries); returns those deleted.
+    private func collect(_ keys: [String], olderThan grace: TimeInterval) throws -> [String] {
+        var deleted: [String] = []
+        let cutoff = Date().addingTimeInterval(-grace)
+        for key in keys {
+            guard let metadata = try store.metadata(of: key) else { continue }
+            let started = metadata[ObjectMetadata.uploadedAt].flatMap { try? Date($0, strategy: .iso8601) }
+            if let started, started > cutoff { continue }
+            try store.deleteObject(key: key)
+            deleted.append(key)
+        }
+        return deleted
     }
 }

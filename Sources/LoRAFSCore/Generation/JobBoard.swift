@@ -75,6 +75,7 @@ final class JobBoard: @unchecked Sendable {
         do { submitted = try backend.submit(spec, loras: presigned) } catch {
             throw .failed(file, .submitJob(backend: backend.kind), error)
         }
+        CrashPoint.reach(.jobSubmitted)
         let now = Date().timeIntervalSince1970
         let record = JobRecord(
             name: name, spec: String(decoding: spec.acceptedJSON(), as: UTF8.self), backend: backend.kind,

@@ -23,6 +23,7 @@ extension LoRALibrary {
             refreshAfterConflict(error)
             throw services.report(.failed(name, .deleteRecord, error))
         }
+        CrashPoint.reach(.rowDeleted)
         // S3 gets a moment (the kernel holds the directory's lock meanwhile, so `ls`
         // waits too); a slow or hung S3 finishes the delete in the background, and
         // what it cannot delete stays an orphan for fsck: never a row without an object.
@@ -74,6 +75,7 @@ extension LoRALibrary {
             refreshAfterConflict(error)
             throw services.report(.failed("\(source) -> \(target)", .rename, error))
         }
+        CrashPoint.reach(.renameRecorded)
         var renamed = record
         renamed.name = target
         services.mirror.rename(from: source, to: renamed)

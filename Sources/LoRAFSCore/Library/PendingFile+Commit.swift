@@ -24,6 +24,7 @@ extension PendingFile {
         do {
             let result = try upload.drain(size: size, stallTimeout: services.options.s3Timeout)
             try upload.complete(result: result)
+            CrashPoint.reach(.uploadCompleted)
             record = LoRARecord(name: name, objectKey: upload.key, size: Int64(size), sha256: result.sha256.hexString,
                                 uploadedAt: Date().timeIntervalSince1970, kind: kind.rawValue, summary: summary)
         } catch {
@@ -36,7 +37,9 @@ extension PendingFile {
         self.upload = nil
         do {
             try services.putManifest(of: record)
+            CrashPoint.reach(.manifestWritten)
             let replaced = try services.catalog.upsert(record)
+            CrashPoint.reach(.uploadRecorded)
             services.mirror.store(record)
             if let replaced, replaced.objectKey != record.objectKey { services.deleteObjects(of: replaced) }
         } catch {

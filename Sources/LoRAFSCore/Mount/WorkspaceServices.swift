@@ -57,14 +57,17 @@ final class WorkspaceServices: Sendable {
         background.later("delete \(record.objectKey)") { [self] in try deleteObjectsNow(of: record) }
     }
 
+    /// The manifest goes first: it is what tells `fsck --rebuild` the name exists,
+    /// so a crash between the two leaves an orphan to collect, not a LoRA brought back.
     func deleteObjectsNow(of record: LoRARecord) throws {
-        try store.deleteObject(key: record.objectKey)
         try store.deleteObject(key: layout.manifestKey(forObject: record.objectKey))
+        try store.deleteObject(key: record.objectKey)
     }
 
     /// Writes (or rewrites, after `mv`) the manifest of `record`.
     func putManifest(of record: LoRARecord) throws {
         try store.putObject(key: layout.manifestKey(forObject: record.objectKey),
-                            body: try Manifest(record, workspace: options.workspace).encoded(), metadata: [:], contentSHA256: [])
+                            body: try Manifest(record, workspace: options.workspace).encoded(),
+                            metadata: [ObjectMetadata.uploadedAt: Date().formatted(.iso8601)], contentSHA256: [])
     }
 }

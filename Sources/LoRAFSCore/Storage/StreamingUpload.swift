@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import Logging
+import S3
 
 /// Uploads a spool file to one S3 object while it is still being written.
 ///
@@ -138,14 +139,38 @@ final class StreamingUpload: @unchecked Sendable {
         let uploadID = self.uploadID
         self.uploadID = nil
         condition.unlock()
-        if let uploadID {
-            do {
-                try store.abortMultipartUpload(key: key, uploadID: uploadID)
-            } catch {
-                logger.warning("abort of multipart upload failed; it will be aborted at the next mount",
-                               metadata: ["key": "\(key)", "error": "\(error)"])
-            }
+        guard let uploadID else { return }
+        do {
+            try store.abortMultipartUpload(key: key, uploadID: uploadID)
+        } catch {
+            retryAbort(uploadID: uploadID, after: error)
         }
+    }
+
+    /// A failed abort is tried again in the background (parts left in S3 cost
+    /// money): five more times over about a minute, then left to the next mount,
+    /// which aborts every upload of the workspace it finds.
+    private func retryAbort(uploadID: String, after first: any Error) {
+        logger.warning("abort of a multipart upload failed; retrying in the background",
+                       metadata: ["key": "\(key)", "error": "\(first)"])
+        let (store, key, logger) = (self.store, self.key, self.logger)
+        let thread = Thread {
+            for pause in [2.0, 4, 8, 16, 32] {
+                Thread.sleep(forTimeInterval: pause)
+                do {
+                    try store.abortMultipartUpload(key: key, uploadID: uploadID)
+                    logger.notice("multipart upload aborted after a retry", metadata: ["key": "\(key)"])
+                    return
+                } catch where (error as? S3Error)?.isNotFound == true {
+                    return  // gone already
+                } catch {
+                    continue
+                }
+            }
+            logger.warning("multipart upload still not aborted; the next mount aborts it", metadata: ["key": "\(key)"])
+        }
+        thread.name = "lorafs-abort-retry"
+        thread.start()
     }
 
     // MARK: - Feeder thread
@@ -214,6 +239,7 @@ final class StreamingUpload: @unchecked Sendable {
                 condition.lock()
                 uploadID = id
                 condition.unlock()
+                CrashPoint.reach(.uploadCreated)
             }
         } catch {
             buffers.give(buffer)
@@ -227,6 +253,7 @@ final class StreamingUpload: @unchecked Sendable {
             defer { buffers.give(buffer) }
             do {
                 let etag = try store.uploadPart(key: key, uploadID: uploadID, partNumber: number, body: buffer.bytes)
+                CrashPoint.reach(.partUploaded)
                 condition.lock()
                 etags[number] = etag
                 inFlight -= 1
