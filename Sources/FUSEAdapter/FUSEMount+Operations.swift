@@ -115,6 +115,15 @@ extension FUSEMount {
                                             noReplace: flags & lorafs_rename_noreplace() != 0)
             }
         }
+        // The workspace holds files only: links are refused plainly (not ENOSYS).
+        ops.symlink = { _, link in
+            let mount = FUSEMount.current()
+            return mount.reply { throw mount.filesystem.report(FSError(.notPermitted(String(try mount.path(link!).dropFirst()), why: "links are not supported; copy the file"))) }
+        }
+        ops.link = { _, link in
+            let mount = FUSEMount.current()
+            return mount.reply { throw mount.filesystem.report(FSError(.notPermitted(String(try mount.path(link!).dropFirst()), why: "links are not supported; copy the file"))) }
+        }
         ops.mkdir = { path, _ in
             let mount = FUSEMount.current()
             return mount.reply { try mount.filesystem.makeDirectory(path: try mount.path(path!)) }

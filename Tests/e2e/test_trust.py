@@ -118,3 +118,24 @@ def test_the_state_directory_and_its_files_are_private(lorafs, src, tmp_path):
     for f in state.iterdir():
         mode = stat.S_IMODE(f.stat().st_mode)
         assert mode & 0o077 == 0, f"{f.name} is {oct(mode)}"
+
+
+def test_touch_of_a_stored_lora_succeeds_and_changes_nothing(mnt, src):
+    assert mnt.cp(src.small).returncode == 0
+    before = mnt.catalog()[src.small.name]
+    r = run(["touch", mnt.p(src.small.name)])
+    assert r.returncode == 0, r.stderr
+    assert mnt.catalog()[src.small.name] == before
+    assert sha256_file(mnt.p(src.small.name)) == sha256_file(src.small)
+    r = run(["bash", "-c", f"set -o pipefail; echo more | tee -a '{mnt.p(src.small.name)}' >/dev/null"])
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr, r.stderr
+    assert mnt.catalog()[src.small.name] == before
+
+
+@pytest.mark.parametrize("flag", ["-s", ""])
+def test_links_are_refused_with_eperm(mnt, src, flag):
+    assert mnt.cp(src.small).returncode == 0
+    r = run(["ln", *([flag] if flag else []), mnt.p(src.small.name), mnt.p("link.safetensors")])
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr, r.stderr
+    assert "link.safetensors" not in mnt.listing_all()
+    assert any(" link.safetensors: links are not supported" in l for l in mnt.errors()), mnt.errors()[-3:]

@@ -98,7 +98,11 @@ final class LoRALibrary: Subtree {
         let name = try name(path)
         if mode.write {
             if pending.withLock({ $0[name] }) == nil, !mode.truncate {
-                throw services.report(.notPermitted(name, "a stored LoRA cannot be modified in place; copy a new version over it"))
+                let refusal = FSError.Failure.notPermitted(name, why: "a stored LoRA cannot be modified in place; copy a new version over it")
+                // `touch` opens for writing and writes nothing: let it; a write is refused.
+                guard let record = services.mirror[name] else { throw services.report(FSError(refusal)) }
+                return StoredObjectFile(key: record.objectKey, size: UInt64(record.size), subject: name, services: services,
+                                        writeRefusal: refusal)
             }
             return try create(path, caller: caller)
         }

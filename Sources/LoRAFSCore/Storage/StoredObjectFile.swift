@@ -4,10 +4,19 @@ final class StoredObjectFile: OpenFile {
     private let subject: String
     private let services: WorkspaceServices
 
-    init(key: String, size: UInt64, subject: String, services: WorkspaceServices) {
+    /// Opened for writing without O_TRUNC (`touch`, an append): the open succeeds,
+    /// a write fails with this.
+    private let writeRefusal: FSError.Failure?
+
+    init(key: String, size: UInt64, subject: String, services: WorkspaceServices, writeRefusal: FSError.Failure? = nil) {
         reader = ObjectReader(key: key, size: size, store: services.store, pool: services.downloads)
         self.subject = subject
         self.services = services
+        self.writeRefusal = writeRefusal
+    }
+
+    func write(at offset: UInt64, bytes: UnsafeRawBufferPointer) throws(FSError) -> Int {
+        throw services.report(FSError(writeRefusal ?? .notOpenForWriting))
     }
 
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
