@@ -72,11 +72,10 @@ import Testing
         #expect(answer.requestID == "r1")
         #expect(answer.statusURL.hasSuffix("/r1/status") && answer.responseURL.hasSuffix("/r1") && answer.cancelURL.hasSuffix("/cancel"))
         #expect(throws: BackendResponseError.self) { try FalResponse.submitted(self.bytes(#"{"request_id": "r1"}"#)) }
-        do {
-            _ = try FalResponse.submitted(bytes(#"{"detail": "Unauthorized"}"#))
-        } catch {
-            #expect(error.reason.contains("Unauthorized"))
+        let refusal = #expect(throws: BackendResponseError.self) {
+            try FalResponse.submitted(self.bytes(#"{"detail": "Unauthorized"}"#))
         }
+        #expect(refusal?.reason.contains("Unauthorized") == true)
     }
 
     @Test func falStates() throws {

@@ -282,10 +282,8 @@ class Mount:
         return sorted(n for n in os.listdir(self.p("")) if n not in self.FOLDERS)
 
     def errors(self) -> list[str]:
-        try:
-            return self.p(".lorafs/errors").read_text().splitlines()
-        except FileNotFoundError:
-            return []
+        """The lines of `.lorafs/errors` (the file is always there: a missing one is a failure)."""
+        return self.p(".lorafs/errors").read_text().splitlines()
 
     def cp(self, src, name=None, *flags) -> subprocess.CompletedProcess:
         dst = self.p(name if name else Path(src).name)

@@ -217,9 +217,15 @@ def test_fusermount_unmount_is_clean(lorafs, src):
     m.assert_stored(src.small.name, src.small)
 
 
-def test_status_file_is_readable(mnt):
-    text = mnt.p(".lorafs/status").read_text()
-    assert text.strip()
+def test_status_file_tells_what_the_mount_is_and_does(mnt, src):
+    assert mnt.cp(src.small).returncode == 0
+    fields = dict(l.split(": ", 1) for l in mnt.p(".lorafs/status").read_text().splitlines() if not l.startswith("  "))
+    assert fields["workspace"] == mnt.workspace and fields["bucket"] == mnt.bucket
+    assert fields["endpoint"].rstrip("/") == mnt.s3.endpoint.rstrip("/")
+    assert fields["prefix"] == f"workspaces/{mnt.workspace}/"
+    assert fields["loras"] == "1" and fields["bytes"] == str(src.small.stat().st_size)
+    assert fields["uploads_in_progress"] == "0"
+    assert re.match(r"\d{4}-\d\d-\d\dT", fields["mounted_at"]), fields
 
 
 def test_secrets_never_appear_in_logs_or_errors(lorafs, s3, src):
