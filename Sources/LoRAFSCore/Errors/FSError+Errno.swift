@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import GenerationBackends
+import HTTPTransport
 import Platform
 import S3
 
@@ -89,7 +90,7 @@ extension FSError {
         case let error as S3Error where error.transport != nil:
             return "S3 did not answer (\(error.transport ?? error.message))"
         case let error as BackendError:
-            return error.message
+            return Redaction.presignedURLs(in: error.message)
         case let error as FSError:
             return error.reason
         default:

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Generation
+import HTTPTransport
 import GenerationBackends
 import Logging
 
@@ -46,7 +47,7 @@ extension JobBoard {
             status = try backend.status(of: submitted(record))
         } catch {
             if error.isTransient {
-                logger.warning("job status unavailable; retrying", metadata: ["job": "\(record.name)", "error": "\(error.message)"])
+                logger.warning("job status unavailable; retrying", metadata: ["job": "\(record.name)", "error": "\(Redaction.presignedURLs(in: error.message))"])
                 reschedule(record.name, changed: false)
             } else {
                 update(record.name) { $0.state = BackendState.failed.rawValue; $0.error = error.message }
@@ -88,7 +89,7 @@ extension JobBoard {
                 }
                 logger.info("job completed", metadata: ["job": "\(record.name)", "bytes": "\(bytes.count)"])
             } catch let error as BackendError where error.isTransient {
-                logger.warning("video download failed; retrying", metadata: ["job": "\(record.name)", "error": "\(error.message)"])
+                logger.warning("video download failed; retrying", metadata: ["job": "\(record.name)", "error": "\(Redaction.presignedURLs(in: error.message))"])
                 reschedule(record.name, changed: false)
             } catch {
                 update(record.name) { $0.state = BackendState.failed.rawValue; $0.error = "copying the video failed: \(error)" }
@@ -110,6 +111,8 @@ extension JobBoard {
         let updated: JobRecord? = state.withLock { polling in
             guard var record = polling.jobs[name] else { return nil }
             change(&record)
+            // A backend's message may quote the presigned LoRA URL it was given.
+            record.error = record.error.map(Redaction.presignedURLs)
             record.updatedAt = Date().timeIntervalSince1970
             polling.jobs[name] = record
             if BackendState(rawValue: record.state)?.isActive != true { polling.schedule[name] = nil }
