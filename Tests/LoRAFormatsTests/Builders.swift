@@ -118,7 +118,8 @@ struct Pickle {
 
 /// A state dict pickle as torch.save writes it (protocol 2): an OrderedDict of tensors rebuilt
 /// by `_rebuild_tensor_v2` from `("storage", torch.<type>, key, "cpu", numel)` persistent ids.
-func stateDictPickle(_ names: [String], storage: String = "FloatStorage", numel: Int = 16) -> [UInt8] {
+/// `legacy` adds the sixth item (view metadata, None) of the legacy format's persistent ids.
+func stateDictPickle(_ names: [String], storage: String = "FloatStorage", numel: Int = 16, legacy: Bool = false) -> [UInt8] {
     var p = Pickle.proto2()
     p.global("collections", "OrderedDict"); p.emptyTuple(); p.reduce(); p.binput(0)
     p.mark()
@@ -126,7 +127,9 @@ func stateDictPickle(_ names: [String], storage: String = "FloatStorage", numel:
         p.unicode(name)
         p.global("torch._utils", "_rebuild_tensor_v2")
         p.mark()
-        p.mark(); p.unicode("storage"); p.global("torch", storage); p.unicode("\(index)"); p.unicode("cpu"); p.int(numel); p.tuple()
+        p.mark(); p.unicode("storage"); p.global("torch", storage); p.unicode("\(index)"); p.unicode("cpu"); p.int(numel)
+        if legacy { p.op([UInt8(ascii: "N")]) }
+        p.tuple()
         p.binpersid()
         p.int(0)
         p.mark(); p.int(4); p.int(4); p.tuple()
@@ -181,9 +184,9 @@ func zipArchive(_ files: [(name: String, data: [UInt8])], method: UInt16 = 0, zi
 }
 
 /// A torch-like zip checkpoint: `archive/data.pkl`, one `archive/data/N` per tensor, `version`, `byteorder`.
-func torchZip(pickle: [UInt8], storages: Int, zip64: Bool = false) -> [UInt8] {
+func torchZip(pickle: [UInt8], storages: Int, zip64: Bool = false, storageBytes: Int = 64) -> [UInt8] {
     var files: [(name: String, data: [UInt8])] = [("archive/data.pkl", pickle), ("archive/byteorder", Array("little".utf8))]
-    for index in 0..<storages { files.append(("archive/data/\(index)", [UInt8](repeating: 0, count: 64))) }
+    for index in 0..<storages { files.append(("archive/data/\(index)", [UInt8](repeating: 0, count: storageBytes))) }
     files.append(("archive/version", Array("3\n".utf8)))
     return zipArchive(files, zip64: zip64)
 }
