@@ -66,7 +66,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"]),
+        .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "SQLiteCatalogTests", dependencies: [
             "Catalog", "SQLiteCatalog",

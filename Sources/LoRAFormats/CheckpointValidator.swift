@@ -54,85 +54,37 @@ public enum CheckpointValidator {
         return ""
     }
 
-    /// Fully validates a checkpoint: the container structure and every opcode of its pickles.
+    /// Fully validates a checkpoint the way `torch.load` reads it: a file starting with
+    /// `PK\x03\x04` as a zip archive (`CheckpointValidator+Zip.swift`), anything else as a
+    /// legacy file (`CheckpointValidator+Legacy.swift`) after making sure it is not a tar archive,
+    /// which torch's legacy loader would open first. Every opcode of every pickle is checked.
+    ///
+    /// A pickle without the magic number is refused; one of protocol 0 or 1 (which
+    /// ``checkPrefix(_:)`` already refuses by its first bytes) is walked first, so that a
+    /// malicious one is reported as unsafe.
     public static func validate(_ source: some ByteSource) throws(LoRAValidationError) -> CheckpointSummary {
         let head = try source.readExactly(at: 0, count: Int(min(source.size, 15)), "file start")
-        try checkPrefix(head)
         guard head.count >= 4 else { throw .invalid("file is \(source.size) bytes, too short for a PyTorch checkpoint") }
         if head.starts(with: zipMagic) { return try validateZip(source) }
+        try refuseTar(source)
         guard head == legacyMagicPickle else {
-            // A bare pickle: walk it anyway so that a malicious one is reported as unsafe.
-            _ = try PickleWalker.walk(PickleInput(source, from: 0, to: min(source.size, maxPickleSize)))
-            throw .invalid("not a PyTorch checkpoint: a pickle without the torch.save magic number")
+            let prefixError: LoRAValidationError?
+            do { try checkPrefix(head); prefixError = nil } catch { prefixError = error }
+            if prefixError == nil || PickleOpcode.startsProtocol0Pickle(head[0]) {
+                // A bare pickle: walk it anyway so that a malicious one is reported as unsafe.
+                do { _ = try PickleWalker.walk(PickleInput(source, from: 0, to: min(source.size, maxPickleSize))) } catch {
+                    if error.kind == .unsafePickle || prefixError == nil { throw error }
+                    throw prefixError!
+                }
+                throw .invalid("not a PyTorch checkpoint: a pickle without the torch.save magic number")
+            }
+            throw prefixError!
         }
         return try validateLegacy(source)
     }
 
-    static func validateZip(_ source: some ByteSource) throws(LoRAValidationError) -> CheckpointSummary {
-        let directory = try ZipDirectory.read(source)
-        let pickles = directory.entries.filter { entry in
-            let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
-            return parts.count == 2 && !parts[0].isEmpty && parts[1] == "data.pkl"
-        }
-        guard pickles.count == 1, let pkl = pickles.first else {
-            throw .invalid(pickles.isEmpty
-                ? "zip archive has no ARCHIVE/data.pkl entry; not a PyTorch checkpoint"
-                : "zip archive has \(pickles.count) data.pkl entries; a PyTorch checkpoint has exactly one")
-        }
-        guard pkl.method == 0 else { throw .invalid("compressed data.pkl is not a PyTorch checkpoint") }
-        guard pkl.flags & 1 == 0 else { throw .invalid("encrypted data.pkl is not a PyTorch checkpoint") }
-        guard pkl.compressedSize == pkl.uncompressedSize else {
-            throw .invalid("data.pkl is stored but its sizes differ (\(pkl.compressedSize) vs \(pkl.uncompressedSize))")
-        }
-        guard pkl.compressedSize <= maxPickleSize else {
-            throw .invalid("data.pkl is \(pkl.compressedSize) bytes, more than the \(maxPickleSize)-byte limit")
-        }
-        let start = try ZipDirectory.dataOffset(of: pkl, in: source)
-        let input = PickleInput(source, from: start, to: start + pkl.compressedSize)
-        let walk = try PickleWalker.walk(input)
-        if !input.atEnd {
-            throw .invalid("data.pkl has \(input.end - input.position) bytes after its STOP opcode")
-        }
-        let archive = pkl.name.dropLast("data.pkl".count)
-        let names = Set(directory.entries.map(\.name))
-        for storage in walk.storages where !names.contains("\(archive)data/\(storage.key)") {
-            throw .invalid("data.pkl refers to storage \"\(storage.key)\" but the archive has no \(archive)data/\(storage.key) entry")
-        }
-        return summary(.zip, walk)
-    }
-
-    static func validateLegacy(_ source: some ByteSource) throws(LoRAValidationError) -> CheckpointSummary {
-        let input = PickleInput(source, from: 0, to: source.size)
-        _ = try PickleWalker.walk(input) // magic number
-        let version = try PickleWalker.walk(input)
-        guard case .int(1001) = version.value else {
-            throw .invalid("legacy checkpoint: the protocol version pickle is not 1001")
-        }
-        let sysInfo = try PickleWalker.walk(input)
-        guard case .dict = sysInfo.value else { throw .invalid("legacy checkpoint: the sys_info pickle is not a dict") }
-        let main = try PickleWalker.walk(input)
-        let keys = try PickleWalker.walk(input)
-        guard case .list = keys.value else { throw .invalid("legacy checkpoint: the storage-keys pickle is not a list") }
-        guard keys.globals.isEmpty, sysInfo.globals.isEmpty, version.globals.isEmpty else {
-            throw .unsafe("legacy checkpoint: a header pickle imports globals, which torch.save never writes")
-        }
-        // Each storage follows as an 8-byte element count and its raw bytes.
-        var sizes: [String: Int] = [:]
-        for storage in main.storages { sizes[storage.key] = storage.type.flatMap(PickleAllowList.elementSize(ofStorage:)) }
-        for key in Set(main.storages.map(\.key)).sorted() { // torch writes them in sorted key order
-            guard let elementSize = sizes[key] else { return summary(.legacy, main) }
-            let count = try input.uint(8, "storage \(key) size")
-            let bytes = count.multipliedReportingOverflow(by: UInt64(elementSize))
-            guard !bytes.overflow else { throw .invalid("legacy checkpoint: storage \"\(key)\" size overflows") }
-            do { try input.skip(bytes.partialValue, "storage \(key)") } catch {
-                throw .invalid("file is \(source.size) bytes but storage \"\(key)\" needs \(bytes.partialValue) bytes at offset \(input.position) (truncated copy?)")
-            }
-        }
-        return summary(.legacy, main)
-    }
-
     static func summary<S>(_ format: CheckpointSummary.Format, _ walk: PickleWalker<S>.Result) -> CheckpointSummary {
         CheckpointSummary(format: format, globals: walk.globals.sorted(), tensorCount: walk.tensorCount,
-                          storageCount: Set(walk.storages.map(\.key)).count)
+                          storageCount: walk.storages.count)
     }
 }

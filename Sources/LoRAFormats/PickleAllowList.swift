@@ -2,6 +2,12 @@
 /// (`torch/_weights_only_unpickler.py`) and narrowed to what `torch.save` emits for tensors
 /// and state dicts with pickle protocol 2.
 ///
+/// Each callable is also held to the argument shape `torch.save` writes (see
+/// `PickleWalker+Calls.swift`): `_rebuild_tensor_v2(storage, offset, size, stride,
+/// requires_grad, hooks[, metadata])` with a storage persistent id and a view inside it,
+/// `OrderedDict()` with no argument or one list, `_rebuild_from_type_v2` only around a
+/// tensor rebuilder with `torch.Tensor` or `Parameter`, and so on.
+///
 /// Everything else is refused, including `os.system`, `posix.system`, `nt.system`,
 /// `builtins.eval`/`exec`/`getattr`, `subprocess.*`, `pydoc.locate`, `importlib.import_module`,
 /// `runpy._run_code`, `torch.load` and `numpy.core.multiarray._reconstruct`.
@@ -78,6 +84,7 @@ public enum PickleAllowList {
 
     /// The element size in bytes of a storage global such as `torch.FloatStorage`.
     static func elementSize(ofStorage qualifiedName: String) -> Int? {
+        if qualifiedName == "torch.storage.UntypedStorage" { return 1 } // counted in bytes
         guard qualifiedName.hasPrefix("torch.") else { return nil }
         return storageElementSizes[String(qualifiedName.dropFirst("torch.".count))]
     }

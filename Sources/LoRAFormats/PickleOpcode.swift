@@ -32,6 +32,12 @@ enum PickleOpcode {
         return table
     }()
 
+    /// Whether `byte` can begin a protocol 0/1 pickle (one without a PROTO opcode).
+    static func startsProtocol0Pickle(_ byte: UInt8) -> Bool {
+        guard let info = table[byte] else { return false }
+        return info.proto <= 1 && info.name != "STOP"
+    }
+
     /// `0x95 (FRAME)` style label for messages.
     static func label(_ code: UInt8) -> String {
         let hex = String(code, radix: 16)

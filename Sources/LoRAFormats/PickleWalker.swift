@@ -1,21 +1,3 @@
-/// A symbolic value on the walker's stack: enough to check how globals are used, never the data.
-indirect enum PickleValue {
-    case mark, none, bool, int(Int64?), float, string(String), bytes
-    case global(String), tuple([PickleValue]), list, dict, object(String), persistent
-
-    var isList: Bool { if case .list = self { true } else { false } }
-    var isObject: Bool { if case .object = self { true } else { false } }
-
-    /// A dict, or an instance of a dict-like allowed class (`OrderedDict`).
-    var isDictLike: Bool {
-        switch self {
-        case .dict: return true
-        case .object(let name): return PickleAllowList.dictLike.contains(name)
-        default: return false
-        }
-    }
-}
-
 /// Walks one pickle statically, opcode by opcode, without executing anything.
 ///
 /// Protocols 0 to 2 are decoded in full; opcodes of later protocols, the copyreg extension
@@ -27,20 +9,36 @@ struct PickleWalker<Source: ByteSource> {
     struct Result {
         var globals: Set<String> = []
         var tensorCount = 0
-        /// Storages named by BINPERSID tuples: key and storage global (e.g. `torch.HalfStorage`).
-        var storages: [(key: String, type: String?)] = []
+        /// Storages named by BINPERSID tuples, in the order they appear.
+        var storages: [StorageRef] = []
+        /// Where each key is in ``storages``.
+        var storageIndex: [String: Int] = [:]
         var value: PickleValue = .none
     }
 
+    /// One `("storage", torch.<Type>Storage, key, location, numel[, view_metadata])` persistent id.
+    struct StorageRef {
+        let key: String
+        /// The storage global, e.g. `torch.HalfStorage`.
+        let type: String
+        /// The declared number of elements.
+        let numel: Int64
+        /// 5 items (zip format) or 6 (legacy format, with view metadata).
+        let arity: Int
+    }
+
     static var maxOpcodes: Int { 50_000_000 }
-    static var maxStackDepth: Int { 10_000_000 }
+    static var maxStackDepth: Int { 1_000_000 }
+    static var maxMemoEntries: Int { 4_000_000 }
+    /// The longest string or bytes argument accepted (tensor names are short).
+    static var maxStringLength: Int { 16 << 20 }
 
     let input: PickleInput<Source>
-    private var stack: [PickleValue] = []
+    var stack: [PickleValue] = []
     private var memo: [UInt64: PickleValue] = [:]
-    private var result = Result()
-    private var opOffset: UInt64 = 0
-    private var op: UInt8 = 0
+    var result = Result()
+    var opOffset: UInt64 = 0
+    var op: UInt8 = 0
 
     init(_ input: PickleInput<Source>) { self.input = input }
 
@@ -50,11 +48,11 @@ struct PickleWalker<Source: ByteSource> {
         return try walker.run()
     }
 
-    private func invalid(_ what: String) -> LoRAValidationError {
+    func invalid(_ what: String) -> LoRAValidationError {
         .invalid("malformed pickle: opcode \(PickleOpcode.label(op)) at offset \(opOffset) \(what)")
     }
 
-    private mutating func pop() throws(LoRAValidationError) -> PickleValue {
+    mutating func pop() throws(LoRAValidationError) -> PickleValue {
         guard let top = stack.popLast() else { throw invalid("pops an empty stack") }
         if case .mark = top { throw invalid("pops a MARK") }
         return top
@@ -68,7 +66,7 @@ struct PickleWalker<Source: ByteSource> {
         return items
     }
 
-    private mutating func push(_ value: PickleValue) throws(LoRAValidationError) {
+    mutating func push(_ value: PickleValue) throws(LoRAValidationError) {
         guard stack.count < Self.maxStackDepth else { throw invalid("grows the stack past \(Self.maxStackDepth) items") }
         stack.append(value)
     }
@@ -79,25 +77,6 @@ struct PickleWalker<Source: ByteSource> {
             throw .unsafe("pickle imports \"\(qualified)\", which is not allowed in a checkpoint")
         }
         return qualified
-    }
-
-    /// Checks that `callee` may be called with `args` and returns the object it makes.
-    private mutating func call(_ callee: PickleValue, _ args: PickleValue?) throws(LoRAValidationError) -> PickleValue {
-        guard case .global(let name) = callee else {
-            throw .unsafe("pickle opcode \(PickleOpcode.label(op)) at offset \(opOffset) calls something that is not an allowed global")
-        }
-        guard PickleAllowList.use(of: name) == .callable else {
-            throw .unsafe("pickle calls \"\(name)\", which may only be used as a value")
-        }
-        if let args {
-            guard case .tuple(let items) = args else { throw invalid("calls \"\(name)\" without an argument tuple") }
-            if name == "_codecs.encode" {
-                guard items.count == 2, case .string(let encoding) = items[1], ["latin1", "latin-1"].contains(encoding)
-                else { throw .unsafe("pickle calls \"_codecs.encode\" with arguments other than (text, \"latin1\")") }
-            }
-        }
-        if PickleAllowList.tensorRebuilders.contains(name) { result.tensorCount += 1 }
-        return .object(name)
     }
 
     private mutating func memoIndex(_ text: String) throws(LoRAValidationError) -> UInt64 {
@@ -113,23 +92,16 @@ struct PickleWalker<Source: ByteSource> {
     private mutating func put(_ index: UInt64) throws(LoRAValidationError) {
         guard let top = stack.last else { throw invalid("memoizes an empty stack") }
         if case .mark = top { throw invalid("memoizes a MARK") }
+        guard memo.count < Self.maxMemoEntries || memo[index] != nil else {
+            throw invalid("stores more than \(Self.maxMemoEntries) memo entries")
+        }
         memo[index] = top
     }
 
-    private mutating func target(_ check: (PickleValue) -> Bool, _ what: String) throws(LoRAValidationError) {
+    mutating func target(_ check: (PickleValue) -> Bool, _ what: String) throws(LoRAValidationError) {
         guard let top = stack.last, check(top) else {
             throw .unsafe("pickle opcode \(PickleOpcode.label(op)) at offset \(opOffset) applies to something that is not \(what)")
         }
-    }
-
-    private mutating func persistentID(_ pid: PickleValue) throws(LoRAValidationError) -> PickleValue {
-        guard case .tuple(let items) = pid, items.count >= 3, case .string("storage") = items[0] else {
-            throw .unsafe("pickle persistent id at offset \(opOffset) is not a (\"storage\", type, key, ...) tuple as torch.save writes")
-        }
-        var type: String?
-        if case .global(let name) = items[1] { type = name }
-        if case .string(let key) = items[2] { result.storages.append((key, type)) }
-        return .persistent
     }
 
     private static func int(fromLittleEndian raw: [UInt8]) -> Int64? {
@@ -187,7 +159,8 @@ struct PickleWalker<Source: ByteSource> {
         case "LONG1", "LONG4":
             let length = try input.uint(info.name == "LONG1" ? 1 : 4, what)
             guard length <= Int32.max else { throw invalid("has a length \(length) that is too large") }
-            try push(.int(Self.int(fromLittleEndian: try input.bytes(Int(length), what))))
+            if length > 8 { try input.skip(length, what); try push(.int(nil)) } // never read a huge integer
+            else { try push(.int(Self.int(fromLittleEndian: try input.bytes(Int(length), what)))) }
         case "STRING":
             var text = try input.line(what)
             if text.count >= 2, let q = text.first, q == "'" || q == "\"", text.last == q {
@@ -199,22 +172,25 @@ struct PickleWalker<Source: ByteSource> {
             let raw = try input.uint(info.name == "SHORT_BINSTRING" ? 1 : 4, what)
             let length = info.name == "BINSTRING" ? Int64(Int32(truncatingIfNeeded: raw)) : Int64(raw)
             guard length >= 0 else { throw invalid("has a negative length") }
+            guard length <= Self.maxStringLength else {
+                throw invalid("has a \(length)-byte string, more than the \(Self.maxStringLength)-byte limit")
+            }
             try push(.string(String(decoding: try input.bytes(Int(length), what), as: UTF8.self)))
-        case "EMPTY_TUPLE": try push(.tuple([]))
+        case "EMPTY_TUPLE": try push(.tuple([], depth: 1))
         case "TUPLE1", "TUPLE2", "TUPLE3":
             let n = Int(op - 0x84)
             var items: [PickleValue] = []
             for _ in 0..<n { items.insert(try pop(), at: 0) }
-            try push(.tuple(items))
-        case "TUPLE": try push(.tuple(try popToMark()))
-        case "EMPTY_LIST": try push(.list)
-        case "LIST": _ = try popToMark(); try push(.list)
+            try push(try container(items, list: false))
+        case "TUPLE": try push(try container(try popToMark(), list: false))
+        case "EMPTY_LIST": try push(.list([], depth: 1))
+        case "LIST": try push(try container(try popToMark(), list: true))
         case "EMPTY_DICT": try push(.dict)
         case "DICT":
             guard try popToMark().count % 2 == 0 else { throw invalid("has an odd number of items") }
             try push(.dict)
-        case "APPEND": _ = try pop(); try target({ $0.isList }, "a list")
-        case "APPENDS": _ = try popToMark(); try target({ $0.isList }, "a list")
+        case "APPEND": try append([try pop()])
+        case "APPENDS": try append(try popToMark())
         case "SETITEM": _ = try pop(); _ = try pop(); try target({ $0.isDictLike }, "a dict")
         case "SETITEMS":
             guard try popToMark().count % 2 == 0 else { throw invalid("has an odd number of items") }
@@ -230,19 +206,19 @@ struct PickleWalker<Source: ByteSource> {
             let name = try input.line(what)
             let qualified = try checkGlobal(module, name)
             result.globals.insert(qualified)
-            try push(try call(.global(qualified), .tuple(try popToMark())))
+            try push(try call(.global(qualified), try container(try popToMark(), list: false)))
         case "OBJ":
             var items = try popToMark()
             guard !items.isEmpty else { throw invalid("has no class to instantiate") }
             let cls = items.removeFirst()
-            try push(try call(cls, .tuple(items)))
+            try push(try call(cls, try container(items, list: false)))
         case "REDUCE":
             let args = try pop()
             try push(try call(try pop(), args))
         case "NEWOBJ":
             let args = try pop()
             try push(try call(try pop(), args))
-        case "BUILD": _ = try pop(); try target({ $0.isObject }, "an object made by an allowed call")
+        case "BUILD": try build(try pop())
         case "BINPERSID": try push(try persistentID(try pop()))
         case "PERSID": throw .unsafe("pickle opcode \(what) (a text persistent id) is not used by torch.save")
         case "EXT1", "EXT2", "EXT4":

@@ -1,14 +1,24 @@
 /// The central directory of a zip archive (as `torch.save` writes since PyTorch 1.6),
 /// read through a ``ByteSource``. Supports ZIP64; never decompresses anything.
+///
+/// Stricter than a zip reader: no archive comment, nothing between the central directory and
+/// its end records but the ZIP64 record and locator, every entry stored and unencrypted, names
+/// UTF-8 without control characters, and (`ZipDirectory+Local.swift`) local headers that agree
+/// with the central directory and entries that tile the file from offset 0 with no gap.
 struct ZipDirectory {
     /// One central-directory entry.
     struct Entry {
         let name: String
+        /// The name with ASCII letters lowercased, as torch (miniz) compares names.
+        let folded: String
         let method: UInt16
         let flags: UInt16
+        let crc: UInt32
         let compressedSize: UInt64
         let uncompressedSize: UInt64
         let localHeaderOffset: UInt64
+        /// Where the entry's data begins (set once its local header is checked).
+        var dataOffset: UInt64 = 0
     }
 
     static let eocdSignature: UInt32 = 0x0605_4B50
@@ -18,51 +28,66 @@ struct ZipDirectory {
     static let localSignature: UInt32 = 0x0403_4B50
     static let maxEntries: UInt64 = 1_000_000
     static let maxDirectorySize: UInt64 = 256 << 20
+    /// Flag bits torch.save (miniz) writes: 3 (sizes in a data descriptor) and 11 (UTF-8 names).
+    static let allowedFlags: UInt16 = 0x0808
 
-    let entries: [Entry]
+    /// The entries in central-directory order (the order torch numbers them in).
+    var entries: [Entry]
+    /// Where the central directory begins: the entries' data ends there.
+    let directoryOffset: UInt64
 
-    /// Reads the end-of-central-directory record (and the ZIP64 one when present), then walks
-    /// the central directory.
+    /// Reads the end-of-central-directory record (and the ZIP64 one when present), walks
+    /// the central directory, then checks every local header and the layout.
     static func read(_ source: some ByteSource) throws(LoRAValidationError) -> ZipDirectory {
         let size = source.size
-        let tailLength = Int(min(size, 22 + 0xFFFF))
-        let tail = try source.readExactly(at: size - UInt64(tailLength), count: tailLength, "end of archive")
-        var eocd: Int?
-        var i = tailLength - 22
-        while i >= 0 {
-            if tail.le32(i) == eocdSignature, i + 22 + Int(tail.le16(i + 20)) == tailLength { eocd = i; break }
-            i -= 1
-        }
-        guard let e = eocd else {
+        guard size >= 22 else { throw .invalid("truncated or not a zip archive: end of central directory not found") }
+        let eocdOffset = size - 22
+        let eocd = try source.readExactly(at: eocdOffset, count: 22, "end of archive")
+        guard eocd.le32(0) == eocdSignature else {
+            let tailLength = Int(min(size, 22 + 0xFFFF))
+            let tail = try source.readExactly(at: size - UInt64(tailLength), count: tailLength, "end of archive")
+            for i in stride(from: tailLength - 22, through: 0, by: -1) where tail.le32(i) == eocdSignature {
+                throw .invalid("zip archive has a \(tailLength - i - 22)-byte comment after its end of central directory; torch.save writes none")
+            }
             throw .invalid("truncated or not a zip archive: end of central directory not found")
         }
-        let eocdOffset = size - UInt64(tailLength - e)
-        var count = UInt64(tail.le16(e + 10))
-        var dirSize = UInt64(tail.le32(e + 12))
-        var dirOffset = UInt64(tail.le32(e + 16))
-        if tail.le16(e + 4) != 0 || tail.le16(e + 6) != 0 {
-            throw .invalid("multi-disk zip archives are not PyTorch checkpoints")
-        }
-        if count == 0xFFFF || dirSize == 0xFFFF_FFFF || dirOffset == 0xFFFF_FFFF {
-            guard eocdOffset >= 20 else { throw .invalid("ZIP64 end of central directory locator is missing") }
+        guard eocd.le16(4) == 0, eocd.le16(6) == 0 else { throw .invalid("multi-disk zip archives are not PyTorch checkpoints") }
+        var count = UInt64(eocd.le16(10))
+        var dirSize = UInt64(eocd.le32(12))
+        var dirOffset = UInt64(eocd.le32(16))
+        var dirEnd = eocdOffset // where the central directory must end
+        if eocdOffset >= 20, try source.readExactly(at: eocdOffset - 20, count: 4, "ZIP64 locator").le32(0) == zip64LocatorSignature {
             let locator = try source.readExactly(at: eocdOffset - 20, count: 20, "ZIP64 locator")
-            guard locator.le32(0) == zip64LocatorSignature else {
-                throw .invalid("ZIP64 end of central directory locator is missing")
-            }
-            let record = try source.readExactly(at: locator.le64(8), count: 56, "ZIP64 end of central directory")
+            let recordOffset = locator.le64(8)
+            let record = try source.readExactly(at: recordOffset, count: 56, "ZIP64 end of central directory")
             guard record.le32(0) == zip64EOCDSignature else {
                 throw .invalid("ZIP64 end of central directory record has a bad signature")
+            }
+            guard record.le64(4) == 44, recordOffset + 56 == eocdOffset - 20 else {
+                throw .invalid("ZIP64 end of central directory record (offset \(recordOffset)) is not right before its locator")
+            }
+            let fields = [(count, record.le64(32), 0xFFFF), (dirSize, record.le64(40), 0xFFFF_FFFF), (dirOffset, record.le64(48), 0xFFFF_FFFF)]
+            for (short, long, escape) in fields where short != escape && short != long {
+                throw .invalid("zip end of central directory and its ZIP64 record disagree (\(short) vs \(long))")
             }
             count = record.le64(32)
             dirSize = record.le64(40)
             dirOffset = record.le64(48)
+            dirEnd = recordOffset
+        } else if count == 0xFFFF || dirSize == 0xFFFF_FFFF || dirOffset == 0xFFFF_FFFF {
+            throw .invalid("ZIP64 end of central directory locator is missing")
         }
         guard count <= maxEntries else { throw .invalid("zip archive claims \(count) entries, more than \(maxEntries)") }
-        guard dirSize <= maxDirectorySize, dirOffset <= size, dirSize <= size - dirOffset else {
+        guard dirSize <= maxDirectorySize, dirOffset <= dirEnd, dirSize <= dirEnd - dirOffset else {
             throw .invalid("zip central directory (offset \(dirOffset), \(dirSize) bytes) lies outside the \(size)-byte file")
         }
+        guard dirOffset + dirSize == dirEnd else {
+            throw .invalid("zip archive has \(dirEnd - dirOffset - dirSize) bytes between its central directory and its end record")
+        }
         let directory = try source.readExactly(at: dirOffset, count: Int(dirSize), "zip central directory")
-        return ZipDirectory(entries: try parseEntries(directory, count: Int(count)))
+        var zip = ZipDirectory(entries: try parseEntries(directory, count: Int(count)), directoryOffset: dirOffset)
+        try zip.checkLocalHeaders(source)
+        return zip
     }
 
     static func parseEntries(_ dir: [UInt8], count: Int) throws(LoRAValidationError) -> [Entry] {
@@ -76,13 +101,12 @@ struct ZipDirectory {
             let commentLength = Int(dir.le16(p + 32))
             let next = p + 46 + nameLength + extraLength + commentLength
             guard next <= dir.count else { throw .invalid("zip central directory entry \(index) is damaged") }
-            let name = String(decoding: dir[(p + 46)..<(p + 46 + nameLength)], as: UTF8.self)
+            let name = try entryName(Array(dir[(p + 46)..<(p + 46 + nameLength)]), index: index)
             var compressed = UInt64(dir.le32(p + 20)), uncompressed = UInt64(dir.le32(p + 24))
             var offset = UInt64(dir.le32(p + 42))
-            // ZIP64 extra field (id 1): the 0xFFFFFFFF fields, in this order.
             var x = p + 46 + nameLength
             let extraEnd = x + extraLength
-            while x + 4 <= extraEnd {
+            while x + 4 <= extraEnd { // ZIP64 extra field (id 1): the 0xFFFFFFFF fields, in this order.
                 let id = dir.le16(x), length = Int(dir.le16(x + 2))
                 var f = x + 4
                 let fieldEnd = min(f + length, extraEnd)
@@ -93,29 +117,43 @@ struct ZipDirectory {
                 }
                 x += 4 + length
             }
-            entries.append(Entry(name: name, method: dir.le16(p + 10), flags: dir.le16(p + 8),
-                                 compressedSize: compressed, uncompressedSize: uncompressed,
-                                 localHeaderOffset: offset))
+            let entry = Entry(name: name, folded: fold(name), method: dir.le16(p + 10), flags: dir.le16(p + 8),
+                              crc: dir.le32(p + 16), compressedSize: compressed, uncompressedSize: uncompressed,
+                              localHeaderOffset: offset)
+            entries.append(entry)
             p = next
         }
+        guard p == dir.count else { throw .invalid("zip central directory has \(dir.count - p) bytes after its \(count) entries") }
         return entries
     }
 
-    /// The file offset of an entry's data, after checking its local header.
-    static func dataOffset(of entry: Entry, in source: some ByteSource) throws(LoRAValidationError) -> UInt64 {
-        let header = try source.readExactly(at: entry.localHeaderOffset, count: 30, "local header of \"\(entry.name)\"")
-        guard header.le32(0) == localSignature else {
-            throw .invalid("zip entry \"\(entry.name)\" has no local header at offset \(entry.localHeaderOffset)")
+    /// A name as UTF-8 text without control characters (torch reads names as C strings).
+    static func entryName(_ bytes: [UInt8], index: Int) throws(LoRAValidationError) -> String {
+        guard let name = String(validating: bytes, as: UTF8.self) else {
+            throw .invalid("zip entry \(index) has a name that is not UTF-8")
         }
-        let nameLength = Int(header.le16(26)), extraLength = Int(header.le16(28))
-        let name = try source.readExactly(at: entry.localHeaderOffset + 30, count: nameLength, "local name of \"\(entry.name)\"")
-        guard String(decoding: name, as: UTF8.self) == entry.name else {
-            throw .invalid("zip entry \"\(entry.name)\": local header names a different file")
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }), !name.isEmpty else {
+            throw .invalid("zip entry \(index) has an empty name or one with a control character")
         }
-        let start = entry.localHeaderOffset + 30 + UInt64(nameLength + extraLength)
-        guard start <= source.size, entry.compressedSize <= source.size - start else {
-            throw .invalid("zip entry \"\(entry.name)\" (\(entry.compressedSize) bytes at offset \(start)) runs past the end of the \(source.size)-byte file (truncated copy?)")
+        return name
+    }
+
+    /// Refuses what torch.save never writes: compression, encryption and other flag bits.
+    static func checkStoredPlainly(_ e: Entry) throws(LoRAValidationError) {
+        if e.flags & 0x41 != 0 { throw .invalid("zip entry \"\(e.name)\" is encrypted; torch.save never encrypts") }
+        if e.flags & ~allowedFlags != 0 {
+            throw .invalid("zip entry \"\(e.name)\" has flag bits 0x\(String(e.flags, radix: 16)), which torch.save never writes (only 0x808)")
         }
-        return start
+        guard e.method == 0 else {
+            throw .invalid("zip entry \"\(e.name)\" is compressed (method \(e.method)); torch.save stores every entry uncompressed")
+        }
+        guard e.compressedSize == e.uncompressedSize else {
+            throw .invalid("zip entry \"\(e.name)\" is stored but its sizes differ (\(e.compressedSize) vs \(e.uncompressedSize))")
+        }
+    }
+
+    /// ASCII lowercasing, as miniz's case-insensitive name comparison does.
+    static func fold(_ name: String) -> String {
+        String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }

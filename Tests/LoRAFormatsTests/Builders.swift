@@ -118,7 +118,8 @@ struct Pickle {
 
 /// A state dict pickle as torch.save writes it (protocol 2): an OrderedDict of tensors rebuilt
 /// by `_rebuild_tensor_v2` from `("storage", torch.<type>, key, "cpu", numel)` persistent ids.
-func stateDictPickle(_ names: [String], storage: String = "FloatStorage", numel: Int = 16) -> [UInt8] {
+/// `legacy` adds the sixth item (view metadata, None) of the legacy format's persistent ids.
+func stateDictPickle(_ names: [String], storage: String = "FloatStorage", numel: Int = 16, legacy: Bool = false) -> [UInt8] {
     var p = Pickle.proto2()
     p.global("collections", "OrderedDict"); p.emptyTuple(); p.reduce(); p.binput(0)
     p.mark()
@@ -126,7 +127,9 @@ func stateDictPickle(_ names: [String], storage: String = "FloatStorage", numel:
         p.unicode(name)
         p.global("torch._utils", "_rebuild_tensor_v2")
         p.mark()
-        p.mark(); p.unicode("storage"); p.global("torch", storage); p.unicode("\(index)"); p.unicode("cpu"); p.int(numel); p.tuple()
+        p.mark(); p.unicode("storage"); p.global("torch", storage); p.unicode("\(index)"); p.unicode("cpu"); p.int(numel)
+        if legacy { p.op([UInt8(ascii: "N")]) }
+        p.tuple()
         p.binpersid()
         p.int(0)
         p.mark(); p.int(4); p.int(4); p.tuple()
@@ -153,16 +156,22 @@ func crc32(_ data: [UInt8]) -> UInt32 {
 }
 
 /// A stored (method 0) zip archive with a central directory, optionally with ZIP64 records.
-func zipArchive(_ files: [(name: String, data: [UInt8])], method: UInt16 = 0, zip64: Bool = false) -> [UInt8] {
+/// `flags` go into both headers; `descriptor` writes sizes in data descriptors (flag 0x8) as
+/// torch.save does; names in `hidden` get a local header and data but no central entry.
+func zipArchive(_ files: [(name: String, data: [UInt8])], method: UInt16 = 0, zip64: Bool = false,
+                flags: UInt16 = 0, descriptor: Bool = false, hidden: Set<String> = [], comment: [UInt8] = []) -> [UInt8] {
     var out: [UInt8] = []
     var central: [UInt8] = []
+    let flags = flags | (descriptor ? 0x8 : 0)
     for (name, data) in files {
         let offset = UInt32(out.count)
         let nameBytes = Array(name.utf8)
         let sizes = le32(crc32(data)) + le32(UInt32(data.count)) + le32(UInt32(data.count))
-        out += le32(0x0403_4B50) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + sizes
+        out += le32(0x0403_4B50) + le16(20) + le16(flags) + le16(method) + le16(0) + le16(0) + (descriptor ? [UInt8](repeating: 0, count: 12) : sizes)
         out += le16(UInt16(nameBytes.count)) + le16(0) + nameBytes + data
-        central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(0) + le16(method) + le16(0) + le16(0) + sizes
+        if descriptor { out += le32(0x0807_4B50) + sizes }
+        if hidden.contains(name) { continue }
+        central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(flags) + le16(method) + le16(0) + le16(0) + sizes
         central += le16(UInt16(nameBytes.count)) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + nameBytes
     }
     let dirOffset = UInt64(out.count)
@@ -170,20 +179,28 @@ func zipArchive(_ files: [(name: String, data: [UInt8])], method: UInt16 = 0, zi
     if zip64 {
         let recordOffset = UInt64(out.count)
         out += le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0)
-        out += le64(UInt64(files.count)) + le64(UInt64(files.count)) + le64(UInt64(central.count)) + le64(dirOffset)
+        let count = UInt64(files.count - hidden.count)
+    out += le64(count) + le64(count) + le64(UInt64(central.count)) + le64(dirOffset)
         out += le32(0x0706_4B50) + le32(0) + le64(recordOffset) + le32(1)
         out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(0xFFFF) + le16(0xFFFF) + le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF) + le16(0)
     } else {
-        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(files.count)) + le16(UInt16(files.count))
-        out += le32(UInt32(central.count)) + le32(UInt32(dirOffset)) + le16(0)
+        let count = UInt16(files.count - hidden.count)
+        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(count) + le16(count)
+        out += le32(UInt32(central.count)) + le32(UInt32(dirOffset)) + le16(UInt16(comment.count)) + comment
     }
     return out
 }
 
 /// A torch-like zip checkpoint: `archive/data.pkl`, one `archive/data/N` per tensor, `version`, `byteorder`.
-func torchZip(pickle: [UInt8], storages: Int, zip64: Bool = false) -> [UInt8] {
-    var files: [(name: String, data: [UInt8])] = [("archive/data.pkl", pickle), ("archive/byteorder", Array("little".utf8))]
-    for index in 0..<storages { files.append(("archive/data/\(index)", [UInt8](repeating: 0, count: 64))) }
-    files.append(("archive/version", Array("3\n".utf8)))
-    return zipArchive(files, zip64: zip64)
+func torchZip(pickle: [UInt8], storages: Int, zip64: Bool = false, storageBytes: Int = 64,
+              extra: [(name: String, data: [UInt8])] = [], descriptor: Bool = false) -> [UInt8] {
+    zipArchive(torchFiles(pickle: pickle, storages: storages, storageBytes: storageBytes) + extra, zip64: zip64, descriptor: descriptor)
+}
+
+/// The entries of ``torchZip(pickle:storages:zip64:storageBytes:extra:descriptor:)``.
+func torchFiles(pickle: [UInt8], storages: Int, storageBytes: Int = 64, folder: String = "archive") -> [(name: String, data: [UInt8])] {
+    var files: [(name: String, data: [UInt8])] = [("\(folder)/data.pkl", pickle), ("\(folder)/byteorder", Array("little".utf8))]
+    for index in 0..<storages { files.append(("\(folder)/data/\(index)", [UInt8](repeating: 0, count: storageBytes))) }
+    files.append(("\(folder)/version", Array("3\n".utf8)))
+    return files
 }
