@@ -144,6 +144,7 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let newer = TestLoRA.safetensors(dataBytes: 12_000, seed: 2)
     try fixture.copy(newer, to: "v.safetensors")
     #expect(try fixture.read("v.safetensors") == newer)
+    fixture.fs.shutdown()  // the replaced object is deleted in the background; unmount waits for it
     #expect(fixture.store.loraKeys.count == 1)
 }
 
