@@ -59,6 +59,7 @@ def assert_stored_once(m, name, path):
     assert set(m.objects()) == {row["object_key"] for row in m.catalog().values()}
 
 
+@pytest.mark.timeout(1800 if SOAK else 300)
 def test_uploads_through_ten_percent_faults_all_arrive_intact(faulty, src):
     m, proxy = faulty
     rng = random.Random(2024)
