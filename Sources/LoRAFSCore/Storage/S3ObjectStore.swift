@@ -22,11 +22,12 @@ public struct S3ObjectStore: ObjectStore {
         }
         // The create may have reached S3 and only its answer been lost (S3Client does not
         // resend it: not idempotent). Keys are never reused, so an upload under this key is
-        // ours: adopt it; if there is none, creating again is safe. A create that S3 answered,
-        // or that ran out of time (a hung S3), is not tried again.
+        // ours: adopt it; if there is none, creating again is safe. Not for a create that S3
+        // answered, nor one that went without progress (a hung S3, whose held request may
+        // still arrive later: the listing could miss it, and the upload is failing anyway).
         let elapsed = ContinuousClock.now - started
         guard first.status == nil, first.transport != nil,
-              elapsed < .milliseconds(Int(client.retryPolicy.deadline * 1000)) else { throw first }
+              elapsed < .milliseconds(Int(client.retryPolicy.noProgressTimeout * 1000)) else { throw first }
         if let upload = try client.listMultipartUploads(prefix: key).first(where: { $0.key == key }) {
             return upload.uploadID
         }
