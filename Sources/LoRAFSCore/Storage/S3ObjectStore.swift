@@ -1,3 +1,4 @@
+import Foundation
 import S3
 
 /// The real object store: an `S3Client` seen through `ObjectStore`.
@@ -12,7 +13,25 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func createMultipartUpload(key: String, metadata: [String: String]) throws -> String {
-        try client.createMultipartUpload(key: key, metadata: metadata)
+        let started = ContinuousClock.now
+        let first: S3Error
+        do {
+            return try client.createMultipartUpload(key: key, metadata: metadata)
+        } catch {
+            first = error
+        }
+        // The create may have reached S3 and only its answer been lost (S3Client does not
+        // resend it: not idempotent). Keys are never reused, so an upload under this key is
+        // ours: adopt it; if there is none, creating again is safe. Not for a create that S3
+        // answered, nor one that went without progress (a hung S3, whose held request may
+        // still arrive later: the listing could miss it, and the upload is failing anyway).
+        let elapsed = ContinuousClock.now - started
+        guard first.status == nil, first.transport != nil,
+              elapsed < .milliseconds(Int(client.retryPolicy.noProgressTimeout * 1000)) else { throw first }
+        if let upload = try client.listMultipartUploads(prefix: key).first(where: { $0.key == key }) {
+            return upload.uploadID
+        }
+        return try client.createMultipartUpload(key: key, metadata: metadata)
     }
 
     public func uploadPart(key: String, uploadID: String, partNumber: Int, body: UnsafeRawBufferPointer) throws -> String {
