@@ -175,6 +175,9 @@ private func errno(of body: () throws -> Void) -> Int32? {
     fixture.fs.sweepStaging(olderThan: 0)
     #expect(throws: FSError.self) { try fixture.fs.attributes(path: "/x.safetensors.part") }
     #expect(fixture.store.loraKeys.isEmpty)
+    // Not silent: the discarded copy has its line in .lorafs/errors.
+    #expect(fixture.fs.lastError?.contains("x.safetensors.part: a temporary file never renamed to a LoRA name") == true)
+    #expect(fixture.fs.lastError?.hasSuffix("(ECANCELED)") == true)
 }
 
 @Test func removingWhenS3RefusesFailsWithEIOAndKeepsTheLoRA() throws {

@@ -106,6 +106,9 @@ def test_staging_file_never_renamed_uploads_nothing(lorafs, src):
     assert m.remount() is m
     assert m.listing_all() == []
     assert m.catalog() == {} and m.all_objects() == {} and m.uploads() == []
+    # Not in silence: the unmount that threw it away said so.
+    assert "abandoned.safetensors.part: a temporary file never renamed to a LoRA name; discarded at unmount" \
+        in m.log_path.read_text(errors="replace"), m.log()
 
 
 def test_remount_shows_same_names_sizes_mtimes(lorafs, src):

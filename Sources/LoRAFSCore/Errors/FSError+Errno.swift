@@ -20,6 +20,7 @@ extension FSError {
         case .notPermitted, .renameOutsideRoot: EPERM
         case .renameExchange, .badRange, .spec, .invalidOption, .invalidName: EINVAL
         case .busy: EBUSY
+        case .stagingDiscarded: ECANCELED
         case .badHandle, .notOpenForWriting: EBADF
         case .refused(_, let error): error.kind == .unsafePickle ? EACCES : EINVAL
         case .tooLarge, .specTooLarge: EFBIG
@@ -42,6 +43,9 @@ extension FSError {
         case .renameExchange: "RENAME_EXCHANGE is not supported"
         case .invalidName(let subject): "\(subject): the name is not valid UTF-8"
         case .busy(let subject): "\(subject): another process is writing this name; try again when it is done"
+        case .stagingDiscarded(let subject, let after):
+            after > 0 ? "\(subject): a temporary file never renamed to a LoRA name; discarded after \(after) s, nothing stored"
+                : "\(subject): a temporary file never renamed to a LoRA name; discarded at unmount, nothing stored"
         case .badHandle: "bad file handle"
         case .notOpenForWriting: "file not open for writing"
         case .badRange(let what): what
@@ -118,6 +122,7 @@ extension FSError {
         case ENAMETOOLONG: "ENAMETOOLONG"
         case EOPNOTSUPP: "EOPNOTSUPP"
         case EDQUOT: "EDQUOT"
+        case ECANCELED: "ECANCELED"
         default: "errno \(code)"
         }
     }

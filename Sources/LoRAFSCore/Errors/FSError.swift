@@ -29,6 +29,8 @@ public struct FSError: Error, CustomStringConvertible {
         case invalidName(_ subject: String)
         /// Another process is writing this name right now.
         case busy(_ subject: String)
+        /// A temporary file whose rename never came was thrown away (its bytes were never stored).
+        case stagingDiscarded(_ subject: String, after: Int)
         case renameExchange
         case badHandle
         case notOpenForWriting

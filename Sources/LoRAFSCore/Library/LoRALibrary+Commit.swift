@@ -88,7 +88,10 @@ extension LoRALibrary {
             map.filter { $0.value.openHandles == 0 && now.timeIntervalSince($0.value.lastRelease) >= grace }
         }
         for (name, file) in stale {
-            services.logger.info("discarding a staging file that was never renamed", metadata: ["name": "\(name)"])
+            // Not silent: a user who copied to a name taken for a temp file learns it here.
+            if file.role == .staging, file.attributes.size > 0 {
+                _ = services.report(.stagingDiscarded(name, after: Int(grace)))
+            }
             discard(file)
         }
     }
