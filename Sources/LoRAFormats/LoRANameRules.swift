@@ -46,7 +46,12 @@ public enum LoRANameRules {
         if isStaging(name) { return .staging }
         let lower = name.lowercased()
         for (suffix, kind) in extensions where lower.hasSuffix(suffix) {
+            if lower == suffix { return .refused("\"\(name)\" has no name before its extension") }
             return .lora(kind)
+        }
+        if continuesAfterExtension(lower) {
+            return .refused("\"\(name)\" is not a LoRA name (it does not end in .safetensors or .ckpt) "
+                + "nor a temporary name a copy tool renames afterwards; nothing would be stored")
         }
         return .refused(wrongExtensionReason)
     }
@@ -80,13 +85,23 @@ public enum LoRANameRules {
         return nil
     }
 
+    /// Temporary names only where a rename follows: the ones rsync, editors,
+    /// downloaders and Python's `tempfile` actually use. Anything else would be
+    /// dropped in silence when it is never renamed, so it is refused instead.
     static func isStaging(_ name: String) -> Bool {
-        if name.hasPrefix(".") { return true }
         let lower = name.lowercased()
-        for suffix in stagingSuffixes where lower.hasSuffix(suffix) { return true }
+        for suffix in stagingSuffixes where lower.hasSuffix(suffix) && lower.count > suffix.count { return true }
         if lower.contains(".tmp.") { return true }
-        if continuesAfterExtension(lower) { return true }
-        return isPythonTempName(name)
+        if name.hasPrefix(".goutputstream-") { return true }
+        return isRsyncTempName(name) || isPythonTempName(name)
+    }
+
+    /// rsync's `.NAME.XXXXXX`: a leading dot, a name, a dot and 6 letters or digits.
+    static func isRsyncTempName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let dot = name.lastIndex(of: "."), dot > name.startIndex else { return false }
+        let random = name[name.index(after: dot)...]
+        let base = name[name.index(after: name.startIndex)..<dot]
+        return !base.isEmpty && random.count == 6 && random.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
     /// True when `.safetensors` / `.ckpt` is followed by punctuation and more characters,

@@ -13,7 +13,7 @@ struct LoRANameRulesTests {
     }
 
     @Test(arguments: [
-        ".a.safetensors.Xy12Zq", ".goutputstream-ABC123", ".hidden",
+        ".a.safetensors.Xy12Zq", ".goutputstream-ABC123", ".notes.txt.AbC123",
         "a.safetensors.tmp.1700000000.42", "a.safetensors.part", "a.ckpt.partial~", "a.safetensors~",
         "a.tmp", "a.part", "a.partial", "download.incomplete", "notes~",
         "tmpa1b2c3d4", "tmp_zz9y8x7", "a.tmp.1700000000.42",
@@ -22,9 +22,24 @@ struct LoRANameRulesTests {
         #expect(LoRANameRules.classify(name) == .staging)
     }
 
-    @Test(arguments: ["x.txt", "readme", "model.bin", "a.ckpts.txt", "a.safetensorsx", "tmpABCDEFGH", "tmpa1b2c3d"])
+    @Test(arguments: ["x.txt", "readme", "model.bin", "a.ckpts.txt", "a.safetensorsx", "tmpABCDEFGH", "tmpa1b2c3d",
+                      ".hidden", ".tmp"])
     func otherNamesAreRefusedForTheirExtension(name: String) {
         #expect(LoRANameRules.classify(name) == .refused(LoRANameRules.wrongExtensionReason))
+    }
+
+    @Test(arguments: ["x.safetensors.bak", "x.ckpt.old", "x.safetensors.1", ".a.safetensors.toolong7"])
+    func aLoRANameWithSomethingAfterItIsRefusedNotTakenForATempFile(name: String) {
+        guard case .refused(let reason) = LoRANameRules.classify(name) else {
+            Issue.record("\(name) was not refused")
+            return
+        }
+        #expect(reason.contains("nor a temporary name"))
+    }
+
+    @Test func aBareExtensionIsNotALoRAName() {
+        #expect(LoRANameRules.classify(".safetensors") == .refused("\".safetensors\" has no name before its extension"))
+        #expect(LoRANameRules.classify(".CKPT") == .refused("\".CKPT\" has no name before its extension"))
     }
 
     @Test func impossibleNamesAreRefusedWithAReason() {

@@ -139,3 +139,30 @@ def test_links_are_refused_with_eperm(mnt, src, flag):
     assert r.returncode != 0 and "Operation not permitted" in r.stderr, r.stderr
     assert "link.safetensors" not in mnt.listing_all()
     assert any(" link.safetensors: links are not supported" in l for l in mnt.errors()), mnt.errors()[-3:]
+
+
+@pytest.mark.parametrize("name", ["x.safetensors.bak", ".safetensors", ".hidden", "generate/x.safetensors"])
+def test_names_no_rename_would_follow_are_refused_at_create(mnt, src, name):
+    """Not taken as temporary files and dropped in silence: cp fails at once."""
+    r = run(["cp", src.small, mnt.p(name)])
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr, (r.returncode, r.stderr)
+    assert any(f" {name}: " in l and l.endswith("(EPERM)") for l in mnt.errors()), mnt.errors()[-3:]
+    assert mnt.catalog() == {} and not mnt.objects()
+
+
+TEMP_NAMES = [".final.safetensors.Ab12Cd", "final.safetensors.tmp.1700000000.42", "final.safetensors.part",
+              "final.partial", "final.incomplete", "final.safetensors~", "tmpa1b2c3d4"]
+
+
+def test_every_temporary_name_of_the_readme_is_reported_when_never_renamed(lorafs, src):
+    """The other way round from test_write_then_rename_commits_only_the_final_name: the
+    same names, never renamed, are discarded at unmount with a line each."""
+    m = lorafs()
+    for name in TEMP_NAMES:
+        assert m.cp(src.small, name).returncode == 0
+    assert m.unmount() == 0
+    log = m.log_path.read_text(errors="replace")
+    for name in TEMP_NAMES:
+        assert f"{name}: a temporary file never renamed to a LoRA name; discarded at unmount" in log, name
+    m.start()
+    assert m.catalog() == {} and m.objects() == {} and m.uploads() == []

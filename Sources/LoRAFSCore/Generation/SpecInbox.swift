@@ -20,6 +20,15 @@ final class SpecInbox: Subtree {
         self.jobs = jobs
     }
 
+    /// What editors and atomic savers write before renaming to `NAME.json`:
+    /// dot-files (`.NAME.json.swp`, `.#NAME.json`, `.goutputstream-XXXXXX`,
+    /// rsync's `.NAME.json.XXXXXX`), `NAME.json~`, `NAME.json.tmp`, Python's `tmpXXXXXXXX`.
+    static func isEditorTempName(_ name: String) -> Bool {
+        if name.hasPrefix("."), name.count > 1 { return true }
+        if name.hasSuffix("~") || name.hasSuffix(".tmp") || name.hasSuffix(".part") { return true }
+        return LoRANameRules.classify(name) == .staging
+    }
+
     /// `schema.json`, its LoRA enum listing the workspace's LoRAs now.
     func schemaJSON() -> [UInt8] { JobSpecParser.schema(loraNames: services.mirror.names) }
 
@@ -58,7 +67,9 @@ final class SpecInbox: Subtree {
         if let job = SpecDraft.jobName(of: name) {
             if let reason = JobBoard.validate(jobName: job) { throw services.report(.notPermitted(file, reason)) }
             if jobs.job(job) != nil { throw services.report(JobBoard.exists(file, job)) }
-        } else if case .refused = LoRANameRules.classify(name), !name.hasPrefix(".") {
+        } else if !Self.isEditorTempName(name) {
+            // Only `NAME.json` and the temp names editors save through: anything else
+            // (`generate/x.safetensors`) would be dropped in silence.
             throw services.report(.notPermitted(file, "write job specs as generate/NAME.json"))
         }
         let writer = caller?.processID
