@@ -65,8 +65,10 @@ let package = Package(
         ]),
 
         // MARK: Tests
+        // The mutation fuzzer the parser tests share (a library, so two test targets can use it).
+        .target(name: "MutationFuzzing", path: "Tests/MutationFuzzing"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats"], exclude: ["Fixtures"]),
+        .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats", "MutationFuzzing"], exclude: ["Fixtures"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
         .testTarget(name: "SQLiteCatalogTests", dependencies: [
             "Catalog", "SQLiteCatalog",
@@ -74,7 +76,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3", "Platform"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON", "MutationFuzzing"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
     ]
