@@ -310,8 +310,8 @@ class Mount:
 
     def catalog(self) -> dict[str, dict]:
         db = self.state_dir / "catalog.sqlite"
-        if not db.exists():
-            return {}
+        # Every mount creates its catalog: a missing one is a failure, not an empty catalog.
+        assert db.exists(), f"no catalog at {db}"
         con = sqlite3.connect(str(db), timeout=10)
         try:
             con.row_factory = sqlite3.Row
