@@ -75,7 +75,7 @@ let package = Package(
             // Only to write an old-schema file and to damage one, as another version would.
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3", "Platform"]),
+        .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3", "Platform", "Hashing"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON", "MutationFuzzing"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),

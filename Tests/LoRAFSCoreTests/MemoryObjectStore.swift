@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 import LoRAFSCore
 import Synchronization
 
@@ -47,6 +48,8 @@ final class MemoryObjectStore: ObjectStore {
 
     func putObject(key: String, body: [UInt8], metadata: [String: String], contentSHA256: [UInt8]) throws {
         try check("put")
+        // As S3 does with x-amz-checksum-sha256: a body that is not what its hash says is refused.
+        if !contentSHA256.isEmpty, Digest.sha256(body) != contentSHA256 { throw Fault(description: "BadDigest") }
         state.withLock {
             $0.objects[key] = body
             $0.metadata[key] = metadata
@@ -78,6 +81,12 @@ final class MemoryObjectStore: ObjectStore {
         try check("complete")
         try state.withLock {
             guard let upload = $0.uploads.removeValue(forKey: uploadID) else { throw Fault(description: "NoSuchUpload") }
+            // As S3 (and R2, which is stricter) check: parts 1...n, each one uploaded with that
+            // ETag, all but the last of one size and the last no larger.
+            guard parts.map(\.number) == Array(1...max(1, parts.count)), parts.count == upload.parts.count,
+                  parts.allSatisfy({ $0.etag == "etag-\($0.number)" }) else { throw Fault(description: "InvalidPart") }
+            let sizes = parts.map { upload.parts[$0.number]!.count }
+            guard Set(sizes.dropLast()).count <= 1, sizes.last! <= (sizes.first ?? 0) else { throw Fault(description: "InvalidPartOrder: sizes \(sizes)") }
             $0.objects[key] = parts.flatMap { upload.parts[$0.number]! }
         }
     }
