@@ -29,6 +29,10 @@ final class LoRALibrary: Subtree {
         return path[0]
     }
 
+    static func inPlaceRefusal(_ name: String) -> FSError.Failure {
+        .notPermitted(name, why: "a stored LoRA cannot be modified in place; copy a new version over it")
+    }
+
     static func attributes(of record: LoRARecord) -> FileAttributes {
         FileAttributes(kind: .file, size: UInt64(record.size), modified: record.uploadedAt, mode: 0o644)
     }
@@ -98,7 +102,7 @@ final class LoRALibrary: Subtree {
         let name = try name(path)
         if mode.write {
             if pending.withLock({ $0[name] }) == nil, !mode.truncate {
-                let refusal = FSError.Failure.notPermitted(name, why: "a stored LoRA cannot be modified in place; copy a new version over it")
+                let refusal = Self.inPlaceRefusal(name)
                 // `touch` opens for writing and writes nothing: let it; a write is refused.
                 guard let record = services.mirror[name] else { throw services.report(FSError(refusal)) }
                 return StoredObjectFile(key: record.objectKey, size: UInt64(record.size), subject: name, services: services,
@@ -127,7 +131,7 @@ final class LoRALibrary: Subtree {
         let writer = (handle as? PendingFileHandle).flatMap { $0.isWriter ? $0.file : nil }
         guard let file = writer ?? pending.withLock({ $0[name] }) else {
             if services.mirror.contains(name) {
-                throw services.report(.notPermitted(name, "a stored LoRA cannot be modified in place; copy a new version over it"))
+                throw services.report(Self.inPlaceRefusal(name))
             }
             throw FSError.notFound(name)
         }

@@ -30,9 +30,7 @@ extension PendingFile {
         } catch {
             // Sticky, like a refusal: the writer was told the copy failed, so a
             // later close or release must not store it after all.
-            failure = services.report(.failed(name, .upload, error))
-            abandonUpload(inBackground: true)
-            throw failure!
+            throw fail(.failed(name, .upload, error), abortInBackground: true)
         }
         self.upload = nil
         do {

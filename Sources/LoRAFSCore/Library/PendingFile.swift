@@ -99,11 +99,14 @@ final class PendingFile: @unchecked Sendable {
     }
 
     /// Records a sticky failure (lock held), aborts the upload, and returns it for throwing.
-    func fail(_ failure: FSError.Failure) -> FSError { fail(FSError(failure)) }
+    func fail(_ failure: FSError.Failure, abortInBackground: Bool = false) -> FSError {
+        fail(FSError(failure), abortInBackground: abortInBackground)
+    }
 
-    func fail(_ error: FSError) -> FSError {
+    /// - Parameter abortInBackground: after a failure talking to S3 (see `abandonUpload`).
+    func fail(_ error: FSError, abortInBackground: Bool = false) -> FSError {
         failure = services.report(error)
-        abandonUpload()
+        abandonUpload(inBackground: abortInBackground)
         return error
     }
 }
