@@ -2,10 +2,10 @@
 import PackageDescription
 
 // Layout (see docs/ARCHITECTURE.md):
-//   C shims, one per C library:  CFuse, CCurl, CCrypto, CPlatform (libc)
+//   C shims, one per C library:  CFuse, CCurl, CCrypto, CLibPQ, CPlatform (libc)
 //   OS calls, one typed wrapper each: Platform
 //   Domain libraries (no FUSE):  JSON, LoRAFormats, Hashing, HTTPTransport, S3, Catalog, Generation, GenerationBackends, LoRAFSCore
-//   Catalog engines:             SQLiteCatalog (the only GRDB user)
+//   Catalog engines:             SQLiteCatalog (the only GRDB user), PostgreSQLCatalog (the only libpq user)
 //   The one FUSE binding:        FUSEAdapter
 //   The command:                 lorafs
 let package = Package(
@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CPlatform"),
 
         // MARK: The one place for libc and /proc calls
@@ -44,6 +45,7 @@ let package = Package(
             "Catalog",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "PostgreSQLCatalog", dependencies: ["Catalog", "CLibPQ"]),
         .target(name: "Generation", dependencies: ["JSON", "LoRAFormats"]),
         .target(name: "GenerationBackends", dependencies: ["Generation", "HTTPTransport"]),
         .target(name: "LoRAFSCore", dependencies: [
@@ -75,6 +77,8 @@ let package = Package(
             // Only to write an old-schema file and to damage one, as another version would.
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Start a PostgreSQL cluster of their own (Debian's `postgresql`), once per test process.
+        .testTarget(name: "PostgreSQLCatalogTests", dependencies: ["Catalog", "PostgreSQLCatalog", "Platform"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3", "Platform", "Hashing"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON", "MutationFuzzing"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),

