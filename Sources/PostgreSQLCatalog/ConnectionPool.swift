@@ -17,10 +17,22 @@ final class ConnectionPool: Sendable {
         slots = DispatchSemaphore(value: max(1, capacity))
     }
 
-    /// A new connection, outside the pool (the listener's).
+    /// A new connection (outside the pool for the listener), set up for the catalog:
+    /// - `extra_float_digits = 3`: doubles come back exact (PostgreSQL's default since 12,
+    ///   but a server configured otherwise would round `uploaded_at`);
+    /// - `lock_timeout = 30s`, unless the URL sets one (`options=-c lock_timeout=...`): a
+    ///   writer waiting for a workspace's version lock, held by a transaction that does not
+    ///   end, fails `.busy` instead of holding its FUSE worker for ever.
     func connect(applicationName: String? = nil) throws(PQError) -> PQConnection {
-        try PQConnection(conninfo: conninfo, applicationName: applicationName ?? self.applicationName)
+        let connection = try PQConnection(conninfo: conninfo, applicationName: applicationName ?? self.applicationName)
+        try connection.execute("""
+            SELECT set_config('extra_float_digits', '3', false),
+                   CASE WHEN current_setting('lock_timeout') = '0' THEN set_config('lock_timeout', $1, false) END
+            """, [Self.defaultLockTimeout])
+        return connection
     }
+
+    static let defaultLockTimeout = "30s"
 
     /// Runs `body` on a connection of its own. A connection found lost is dropped with every
     /// idle one (a restarted server has broken them all), and `body` runs once more on a new

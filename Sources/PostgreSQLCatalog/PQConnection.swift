@@ -45,7 +45,7 @@ final class PQConnection: @unchecked Sendable {
 
     /// Connects with `conninfo`, a `postgresql://` URL or a `key=value` string. The defaults
     /// given here (a 10 s connect timeout, keepalives that notice a vanished server within
-    /// about a minute) yield to whatever `conninfo` says.
+    /// about a minute) yield to whatever `conninfo` says; the client encoding is always UTF-8.
     /// The corresponding C function is `PQconnectdbParams`.
     init(conninfo: String, applicationName: String) throws(PQError) {
         let settings: [(String, String)] = [
@@ -53,8 +53,10 @@ final class PQConnection: @unchecked Sendable {
             ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
             ("tcp_user_timeout", "60000"),
             ("application_name", applicationName),
-            // Last, expanded (`expand_dbname`): what the URL sets overrides the defaults above.
+            // Expanded (`expand_dbname`): what the URL sets overrides the defaults above...
             ("dbname", conninfo),
+            // ...but not this: every String in and out is UTF-8, whatever the database's encoding.
+            ("client_encoding", "UTF8"),
         ]
         guard !settings.contains(where: { $0.1.utf8.contains(0) }) else {
             throw PQError(sqlState: SQLState.unableToConnect, message: "the connection string contains a NUL character",

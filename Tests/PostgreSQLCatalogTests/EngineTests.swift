@@ -118,14 +118,14 @@ import Testing
     let holder = Thread {
         _ = try? cluster.psql("""
             BEGIN; SELECT version FROM lorafs_workspaces WHERE workspace = '\(workspace)' FOR UPDATE;
-            SELECT pg_sleep(3); COMMIT;
+            SELECT pg_sleep(2); COMMIT;
             """, database: cluster.sharedDatabase)
     }
     holder.start()
     var holding = false
     for _ in 0..<100 where !holding {
         holding = try cluster.psql("""
-            SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND state = 'active' AND pid <> pg_backend_pid()
+            SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()
             """) == "1"
         if !holding { usleep(50_000) }
     }
@@ -150,4 +150,19 @@ import Testing
     #expect(Set(["23505", "23503", "32505"].map(SQLState.resultCode)).count == 3)
     #expect(CatalogError.busy(operation: "upsert", message: "could not obtain lock [SQLSTATE 55P03]").description
         == "catalog upsert could not run now: could not obtain lock [SQLSTATE 55P03]")
+}
+
+/// The session settings the catalog relies on are its own, whatever the database's defaults.
+@Test func aLatin1DatabaseThatRoundsFloatsStillRoundTripsEveryValue() throws {
+    let cluster = try PostgreSQLCluster.shared()
+    let database = try cluster.freshDatabase("latin1", options: "TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C'")
+    try cluster.psql("ALTER DATABASE \(database) SET extra_float_digits = 0")
+    #expect(try cluster.psql("SELECT 1700000000.123456789::float8", database: database) == "1700000000.12346")
+    let catalog = try makeCatalog(database: database)
+    var row = record("café-über.safetensors")
+    row.uploadedAt = 1_700_000_000.123456789
+    row.triggerPhrase = "à la façon de"
+    try catalog.upsert(row)
+    #expect(try catalog.lora(named: "café-über.safetensors") == row)
+    #expect(try catalog.allLoRAs() == [row])
 }
