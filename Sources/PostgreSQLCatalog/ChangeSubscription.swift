@@ -31,7 +31,9 @@ public final class ChangeSubscription: Sendable {
     /// wait). Calling it again does nothing more.
     public func stop() {
         stopping.store(true, ordering: .releasing)
-        let onListenerThread = listenerThread.withLock { thread in thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+        let onListenerThread = listenerThread.withLock { thread in
+            thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        }
         guard !onListenerThread else { return }
         finished.wait()
         finished.signal()  // for the next caller of stop()

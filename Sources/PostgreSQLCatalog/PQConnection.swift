@@ -30,9 +30,8 @@ struct PQRows {
 /// One notification received on a channel the connection listens to.
 struct PQNotification {
     var channel: String
+    /// What the sender passed to `pg_notify` (the catalog sends its new version).
     var payload: String
-    /// The server process that sent it.
-    var senderPID: Int32
 }
 
 /// One libpq connection (`PGconn *`): the only place in lorafs that calls libpq.
@@ -91,9 +90,6 @@ final class PQConnection: @unchecked Sendable {
     /// Idle, outside any transaction: fit to be handed to another caller.
     var isIdle: Bool { PQtransactionStatus(connection) == PQTRANS_IDLE }
 
-    /// The server process serving this connection (`PQbackendPID`).
-    var backendPID: Int32 { PQbackendPID(connection) }
-
     /// Runs one SQL statement with `parameters` bound to `$1`, `$2`, ... in text format (nil is
     /// NULL), and returns its rows. The corresponding C function is `PQexecParams`.
     @discardableResult
@@ -101,8 +97,8 @@ final class PQConnection: @unchecked Sendable {
         // A C string ends at its first NUL: such a value would reach the server cut short.
         // PostgreSQL's text cannot hold NUL anyway; this is the error it would give.
         if parameters.contains(where: { $0?.utf8.contains(0) == true }) {
-            throw PQError(sqlState: SQLState.characterNotInRepertoire, message: "a value contains a NUL character, which PostgreSQL text cannot hold",
-                          connectionLost: false)
+            throw PQError(sqlState: SQLState.characterNotInRepertoire,
+                          message: "a value contains a NUL character, which PostgreSQL text cannot hold", connectionLost: false)
         }
         let values = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { values.forEach { free($0) } }
@@ -152,7 +148,8 @@ final class PQConnection: @unchecked Sendable {
         // COMMIT of a failed transaction answers ROLLBACK without an error: never get there.
         guard PQtransactionStatus(connection) == PQTRANS_INTRANS else {
             if !isBroken { _ = try? execute("ROLLBACK") }
-            throw PQError(sqlState: SQLState.inFailedTransaction, message: "the transaction failed before COMMIT", connectionLost: isBroken)
+            throw PQError(sqlState: SQLState.inFailedTransaction, message: "the transaction failed before COMMIT",
+                          connectionLost: isBroken)
         }
         do {
             try execute("COMMIT")
@@ -161,7 +158,8 @@ final class PQConnection: @unchecked Sendable {
             if failure.connectionLost {
                 failure.outcomeUnknown = true
                 failure.sqlState = SQLState.transactionResolutionUnknown
-                failure.message = "the connection was lost during COMMIT, which may or may not have been applied: " + failure.message
+                failure.message = "the connection was lost during COMMIT, which may or may not have been applied: "
+                    + failure.message
             }
             throw failure
         }
@@ -198,8 +196,7 @@ final class PQConnection: @unchecked Sendable {
         var received: [PQNotification] = []
         while let notify = PQnotifies(connection) {
             received.append(PQNotification(channel: String(cString: notify.pointee.relname),
-                                           payload: String(cString: notify.pointee.extra),
-                                           senderPID: notify.pointee.be_pid))
+                                           payload: String(cString: notify.pointee.extra)))
             PQfreemem(notify)
         }
         return received

@@ -67,13 +67,17 @@ public final class PostgreSQLCatalog: LoRACatalog {
 
     /// Runs `body` in a read-only REPEATABLE READ transaction: every statement sees one snapshot.
     func read<T>(_ operation: String, _ body: (PQConnection) throws -> T) throws -> T {
-        try Self.engine(operation) { try pool.run { connection in try connection.transaction(.snapshot) { try body(connection) } } }
+        try Self.engine(operation) {
+            try pool.run { connection in try connection.transaction(.snapshot) { try body(connection) } }
+        }
     }
 
     /// Runs `body` in a READ COMMITTED transaction. Bodies that change LoRA rows lock the
     /// workspace's version first (`ChangeLog.lockVersion`).
     func write<T>(_ operation: String, _ body: (PQConnection) throws -> T) throws -> T {
-        try Self.engine(operation) { try pool.run { connection in try connection.transaction(.write) { try body(connection) } } }
+        try Self.engine(operation) {
+            try pool.run { connection in try connection.transaction(.write) { try body(connection) } }
+        }
     }
 
     /// The module boundary for errors: `CatalogError`s pass through, libpq's become
