@@ -117,7 +117,9 @@ final class PQConnection: @unchecked Sendable {
                 ?? (isBroken ? SQLState.connectionFailure : SQLState.internalError)
             let message = lorafs_pq_primary_message(result).map { String(cString: $0) }
                 ?? Self.trimmed(PQresultErrorMessage(result))
-            throw PQError(sqlState: sqlState, message: message, connectionLost: isBroken)
+            // The server's own word that it is closing the connection counts even before libpq noticed.
+            let closing = sqlState.hasPrefix("08") || SQLState.serverClosing.contains(sqlState)
+            throw PQError(sqlState: sqlState, message: message, connectionLost: isBroken || closing)
         }
     }
 

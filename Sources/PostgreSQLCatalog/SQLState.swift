@@ -29,6 +29,9 @@ public enum SQLState {
     static let unableToConnect = "08001"
     /// The connection broke during a statement.
     static let connectionFailure = "08006"
+    /// The server is ending the session: admin_shutdown (`pg_terminate_backend`, a fast
+    /// shutdown), crash_shutdown, idle_session_timeout.
+    static let serverClosing: Set<String> = ["57P01", "57P02", "57P05"]
     /// The connection broke during COMMIT.
     static let transactionResolutionUnknown = "08007"
     static let inFailedTransaction = "25P02"
