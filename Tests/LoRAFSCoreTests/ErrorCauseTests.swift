@@ -13,9 +13,10 @@ struct ErrorCauseTests {
         let fixture = try Fixture(partSize: 1 << 20)
         let refusal = S3Error(status: 403, code: "AccessDenied", message: "Access Denied", requestID: "REQ123",
                               operation: "PutObject", key: "workspaces/test/loras/x.safetensors")
-        fixture.store.fail("put", with: refusal)
+        fixture.store.fail(.put, with: refusal)
         let error = try #require(throwing { try fixture.copy(TestLoRA.safetensors(), to: "denied.safetensors") })
         #expect(error.errno == EACCES)
+        #expect(fixture.store.injected(.put) == 1)
         #expect(error.reason.hasPrefix("denied.safetensors: upload to S3 failed: the bucket refused the credentials: AccessDenied"))
         #expect(error.reason.contains("request id REQ123"))
         guard case .failed(_, .upload, let cause as S3Error) = error.failure else {
@@ -30,7 +31,7 @@ struct ErrorCauseTests {
     @Test func aDeleteThatS3FailsIsEIOWithTheServersCodeAndTheLoRAStays() throws {
         let fixture = try Fixture()
         try fixture.copy(TestLoRA.safetensors(), to: "keep.safetensors")
-        fixture.store.fail("delete", with: S3Error(status: 503, code: "SlowDown", message: "Please reduce your request rate",
+        fixture.store.fail(.delete, with: S3Error(status: 503, code: "SlowDown", message: "Please reduce your request rate",
                                                    requestID: "REQ9", operation: "DeleteObject"))
         let error = try #require(throwing { try fixture.fs.unlink(path: "/keep.safetensors") })
         #expect(error.errno == EIO)
@@ -59,8 +60,8 @@ struct ErrorCauseTests {
 
     @Test func aCloseWhoseUploadStopsMovingFailsAfterTheStallTimeoutNotLater() throws {
         let fixture = try Fixture(partSize: 1024, s3Timeout: 0.5)
-        fixture.store.hang("part")
-        defer { fixture.store.hang("part", false) }
+        fixture.store.hang(.part)
+        defer { fixture.store.hang(.part, false) }
         let started = Date()
         let error = try #require(throwing { try fixture.copy(TestLoRA.safetensors(dataBytes: 8000), to: "stuck.safetensors") })
         let took = Date().timeIntervalSince(started)
@@ -72,14 +73,14 @@ struct ErrorCauseTests {
 
     @Test func aFailedAbortIsRetriedInTheBackgroundUntilTheUploadIsGone() throws {
         let fixture = try Fixture()
-        fixture.store.fail("complete")
-        fixture.store.fail("abort")
+        fixture.store.fail(.complete)
+        fixture.store.fail(.abort)
         #expect(throwing { try fixture.copy(TestLoRA.safetensors(dataBytes: 10_000), to: "x.safetensors") }?.errno == EIO)
         let first = Date().addingTimeInterval(3)
         while fixture.store.failedAborts == 0, Date() < first { usleep(10_000) }
         #expect(fixture.store.failedAborts >= 1)
         #expect(fixture.store.openUploads == 1)
-        fixture.store.fail("abort", false)
+        fixture.store.fail(.abort, false)
         let deadline = Date().addingTimeInterval(6)
         while fixture.store.openUploads > 0, Date() < deadline { usleep(20_000) }
         #expect(fixture.store.openUploads == 0, "the abort was not retried")

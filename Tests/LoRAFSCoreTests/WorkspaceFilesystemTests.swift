@@ -6,57 +6,6 @@ import Logging
 import Testing
 @testable import LoRAFSCore
 
-/// A workspace over an in-memory store and catalog, with a temp state directory.
-struct Fixture {
-    let store = MemoryObjectStore()
-    let catalog: SQLiteCatalog
-    let fs: WorkspaceFilesystem
-
-    init(partSize: UInt64 = 1024, maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize, s3Timeout: Double = 120) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lorafs-core-\(UUID())").path
-        var options = try WorkspaceOptions(workspace: "test", bucket: "bucket", stateDirectory: directory, maxFileSize: maxFileSize)
-        options.partSize = partSize
-        options.maxPartsInFlight = 2
-        options.s3Timeout = s3Timeout
-        catalog = try SQLiteCatalog()
-        fs = try WorkspaceFilesystem(options: options, store: store, catalog: catalog, logger: Logger(label: "test"))
-    }
-
-    /// What `cp` does: create, write in chunks, close (flush + release).
-    func copy(_ bytes: [UInt8], to name: String, chunk: Int = 700) throws {
-        let handle = try fs.create(path: "/" + name)
-        defer { fs.release(handle: handle) }
-        try write(bytes, handle: handle, chunk: chunk)
-        try fs.flush(handle: handle)
-    }
-
-    func write(_ bytes: [UInt8], handle: UInt64, chunk: Int = 700) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + chunk)
-            let slice = Array(bytes[offset..<end])
-            _ = try slice.withUnsafeBytes { buffer in
-                try fs.write(handle: handle, offset: UInt64(offset), bytes: buffer)
-            }
-            offset = end
-        }
-    }
-
-    func read(_ name: String) throws -> [UInt8] {
-        let handle = try fs.open(path: "/" + name, mode: .init(write: false, truncate: false))
-        defer { fs.release(handle: handle) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 333)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { raw in
-                try fs.read(handle: handle, offset: UInt64(result.count), into: raw)
-            }
-            if n == 0 { return result }
-            result += buffer[0..<n]
-        }
-    }
-}
-
 private func errno(of body: () throws -> Void) -> Int32? {
     do {
         try body()
@@ -88,6 +37,9 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let metadata = fixture.store.state.withLock { $0.metadata[row.objectKey] }
     #expect(metadata?["lorafs-sha256"] == row.sha256)
     #expect(row.sha256.count == 64)
+    // One PUT of the object, no multipart upload at all.
+    #expect(fixture.store.state.withLock { $0.putKeys.filter { $0.contains("/loras/") } } == [row.objectKey])
+    #expect(fixture.store.calls(.create) == 0 && fixture.store.calls(.part) == 0)
 }
 
 @Test func aTruncatedCopyFailsCloseWithEINVALAndLeavesNothing() throws {
@@ -106,25 +58,67 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let fixture = try Fixture()
     var bytes = TestLoRA.safetensors(dataBytes: 10_000)
     bytes[8] = UInt8(ascii: "[")  // the JSON header must be an object
+    let headerEnd = 8 + bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+    let chunk = 64  // smaller than the header, so it arrives over several writes
     let handle = try fixture.fs.create(path: "/bad.safetensors")
     defer { fixture.fs.release(handle: handle) }
-    let code = errno { try fixture.write(bytes, handle: handle) }
-    #expect(code == EINVAL)
+    // The writes before the header is complete succeed; the one that completes it fails.
+    let refused = fixture.firstRefusedWrite(bytes, handle: handle, chunk: chunk)
+    #expect(refused?.errno == EINVAL)
+    #expect(refused?.offset == (headerEnd - 1) / chunk * chunk, "header ends at \(headerEnd)")
     #expect(errno { try fixture.fs.flush(handle: handle) } == EINVAL)
     #expect(fixture.store.openUploads == 0)
+    #expect(fixture.store.calls(.create) == 0 && fixture.store.calls(.put) == 0)
 }
 
 @Test func anS3FailureAtCompleteFailsCloseWithEIOAndAbortsTheUpload() throws {
     let fixture = try Fixture()
-    fixture.store.fail("complete")
+    fixture.store.fail(.complete)
     let code = errno { try fixture.copy(TestLoRA.safetensors(dataBytes: 10_000), to: "x.safetensors") }
     #expect(code == EIO)
+    #expect(fixture.store.injected(.complete) == 1)
     #expect(try fixture.catalog.allLoRAs().isEmpty)
     // After a failure talking to S3 the abort runs in the background (close() does not wait on S3 again).
-    let deadline = Date().addingTimeInterval(5)
-    while fixture.store.openUploads > 0, Date() < deadline { usleep(10_000) }
+    #expect(fixture.eventually { fixture.store.openUploads == 0 })
+    #expect(fixture.store.calls(.abort) == 1)
+    #expect(fixture.store.loraKeys.isEmpty)
+}
+
+@Test func aPartS3RefusesFailsCloseWithEIOAndAbortsTheUpload() throws {
+    let fixture = try Fixture()
+    fixture.store.fail(.part)
+    let code = errno { try fixture.copy(TestLoRA.safetensors(dataBytes: 10_000), to: "x.safetensors") }
+    #expect(code == EIO)
+    #expect(fixture.store.injected(.part) >= 1)
+    #expect(fixture.store.calls(.complete) == 0)
+    #expect(fixture.eventually { fixture.store.openUploads == 0 })
+    #expect(fixture.store.calls(.abort) == 1)
+    #expect(fixture.store.loraKeys.isEmpty)
+    #expect(try fixture.catalog.allLoRAs().isEmpty)
+    #expect(fixture.fs.lastError?.contains("x.safetensors: upload to S3 failed") == true)
+}
+
+@Test func aMultipartUploadS3WillNotCreateFailsCloseWithEIOAndSendsNoPart() throws {
+    let fixture = try Fixture()
+    fixture.store.fail(.create)
+    let code = errno { try fixture.copy(TestLoRA.safetensors(dataBytes: 10_000), to: "x.safetensors") }
+    #expect(code == EIO)
+    #expect(fixture.store.injected(.create) == 1)
+    #expect(fixture.store.calls(.part) == 0 && fixture.store.calls(.complete) == 0)
     #expect(fixture.store.openUploads == 0)
     #expect(fixture.store.loraKeys.isEmpty)
+    #expect(try fixture.catalog.allLoRAs().isEmpty)
+}
+
+@Test func aReadS3FailsIsEIOAndTheNextReadGetsTheRightBytes() throws {
+    let fixture = try Fixture()
+    let bytes = TestLoRA.safetensors(dataBytes: 10_000)
+    try fixture.copy(bytes, to: "r.safetensors")
+    fixture.store.fail(.get)
+    #expect(errno { _ = try fixture.read("r.safetensors") } == EIO)
+    #expect(fixture.store.injected(.get) >= 1)
+    fixture.store.fail(.get, false)
+    #expect(try fixture.read("r.safetensors") == bytes)
 }
 
 @Test func aFailedOverwriteLeavesTheOldLoRAUntouched() throws {
@@ -152,10 +146,18 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let fixture = try Fixture()
     try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
     let key = try #require(try fixture.catalog.lora(named: "a.safetensors")).objectKey
+    let (puts, creates, parts) = fixture.store.state.withLock { ($0.putKeys.count, $0.calls[.create], $0.calls[.part]) }
     try fixture.fs.rename(from: "/a.safetensors", to: "/b.safetensors", noReplace: false)
     #expect(try fixture.catalog.lora(named: "b.safetensors")?.objectKey == key)
-    #expect(fixture.store.loraKeys == [key])
     #expect(errno { try fixture.fs.rename(from: "/b.safetensors", to: "/b.txt", noReplace: false) } == EPERM)
+    fixture.fs.shutdown()  // the manifest is rewritten in the background; unmount waits for it
+    #expect(fixture.store.loraKeys == [key])
+    // Not one byte of the LoRA was sent again: the only write is its manifest, now naming b.
+    let written = fixture.store.state.withLock { Array($0.putKeys.dropFirst(puts)) }
+    #expect(written.count == 1 && written.allSatisfy { $0.contains("/manifests/") }, "\(written)")
+    #expect(fixture.store.state.withLock { ($0.calls[.create], $0.calls[.part]) } == (creates, parts))
+    let manifest = try #require(written.first.flatMap { fixture.store.object($0) })
+    #expect(String(decoding: manifest, as: UTF8.self).contains(#""b.safetensors""#))
 }
 
 @Test func aStagingFileIsCommittedOnlyByItsRename() throws {
@@ -183,10 +185,10 @@ private func errno(of body: () throws -> Void) -> Int32? {
 @Test func removingWhenS3RefusesFailsWithEIOAndKeepsTheLoRA() throws {
     let fixture = try Fixture()
     try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
-    fixture.store.fail("delete")
+    fixture.store.fail(.delete)
     #expect(errno { try fixture.fs.unlink(path: "/a.safetensors") } == EIO)
     #expect(try fixture.catalog.allLoRAs().count == 1)
-    fixture.store.fail("delete", false)
+    fixture.store.fail(.delete, false)
     try fixture.fs.unlink(path: "/a.safetensors")
     #expect(try fixture.catalog.allLoRAs().isEmpty)
     #expect(fixture.store.loraKeys.isEmpty)
@@ -196,7 +198,10 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let fixture = try Fixture(maxFileSize: 5000)
     let handle = try fixture.fs.create(path: "/big.safetensors")
     defer { fixture.fs.release(handle: handle) }
-    #expect(errno { try fixture.write(TestLoRA.safetensors(dataBytes: 10_000), handle: handle) } == EFBIG)
+    // The first write that would cross the limit fails (4900 + 700 > 5000), not the close.
+    let refused = fixture.firstRefusedWrite(TestLoRA.safetensors(dataBytes: 10_000), handle: handle)
+    #expect(refused?.errno == EFBIG)
+    #expect(refused?.offset == 4900)
     #expect(errno { try fixture.fs.truncate(path: "/big.safetensors", size: 6000, handle: handle) } == EFBIG)
     #expect(errno { try fixture.fs.flush(handle: handle) } == EFBIG)
     #expect(fixture.store.openUploads == 0)
@@ -215,11 +220,18 @@ private func errno(of body: () throws -> Void) -> Int32? {
     defer { fixture.fs.release(handle: handle) }
     try fixture.fs.truncate(path: "/pre.safetensors", size: UInt64(bytes.count), handle: handle)
     try fixture.write(bytes, handle: handle)
+    // Streaming: every full part goes up while the file is still open, before any close.
+    let full = fixture.parts(of: bytes.count, full: true)
+    #expect(fixture.eventually { fixture.store.calls(.part) >= full }, "\(fixture.store.calls(.part)) of \(full) parts sent before close")
     try fixture.fs.flush(handle: handle)
+    // The close sent only what was left, in the same upload: nothing restarted from the spool.
+    #expect(fixture.store.calls(.create) == 1 && fixture.store.calls(.abort) == 0)
+    #expect(fixture.store.calls(.part) == fixture.parts(of: bytes.count))
+    #expect(fixture.store.state.withLock { $0.completedUploads.count } == 1)
     #expect(try fixture.read("pre.safetensors") == bytes)
 }
 
-@Test func staleMultipartUploadsAreAbortedAtMount() throws {
+@Test func staleMultipartUploadsOfThisWorkspaceAreAbortedAndOthersKept() throws {
     let fixture = try Fixture()
     _ = try fixture.store.createMultipartUpload(key: "workspaces/test/loras/old.safetensors", metadata: [:])
     _ = try fixture.store.createMultipartUpload(key: "workspaces/other/loras/theirs.safetensors", metadata: [:])
@@ -232,12 +244,17 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let bytes = TestLoRA.safetensors(dataBytes: 20_000)
     try fixture.copy(bytes, to: ".style.safetensors.Ab12Cd")
     // Parts go up in the background while the file is written; nothing is visible.
-    let deadline = Date().addingTimeInterval(5)
-    while fixture.store.openUploads == 0 && Date() < deadline { usleep(5_000) }
-    #expect(fixture.store.openUploads == 1)
+    let full = fixture.parts(of: bytes.count, full: true)
+    #expect(fixture.eventually { fixture.store.calls(.part) >= full }, "\(fixture.store.calls(.part)) of \(full) parts sent before the rename")
+    let streaming = fixture.store.openUploadIDs
+    #expect(streaming.count == 1)
     #expect(fixture.store.loraKeys.isEmpty)
     try fixture.fs.rename(from: "/.style.safetensors.Ab12Cd", to: "/style.safetensors", noReplace: false)
     #expect(fixture.store.openUploads == 0)
+    // The rename completed that very upload and sent only the last part: no second upload, no part again.
+    #expect(fixture.store.state.withLock { $0.completedUploads } == streaming)
+    #expect(fixture.store.calls(.create) == 1 && fixture.store.calls(.abort) == 0)
+    #expect(fixture.store.calls(.part) == fixture.parts(of: bytes.count))
     #expect(try fixture.read("style.safetensors") == bytes)
     let key = try #require(fixture.store.loraKeys.first)
     let metadata = fixture.store.state.withLock { $0.metadata[key] }
@@ -248,6 +265,39 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let fixture = try Fixture()
     var bytes = TestLoRA.safetensors(dataBytes: 20_000)
     bytes[8] = UInt8(ascii: "[")
-    #expect(errno { try fixture.copy(bytes, to: ".bad.safetensors.Zz99Yy") } == EINVAL)
+    let handle = try fixture.fs.create(path: "/.bad.safetensors.Zz99Yy")
+    defer { fixture.fs.release(handle: handle) }
+    // The first write holds the whole header: that write fails, not the close.
+    let refused = fixture.firstRefusedWrite(bytes, handle: handle)
+    #expect(refused?.errno == EINVAL && refused?.offset == 0)
+    #expect(errno { try fixture.fs.flush(handle: handle) } == EINVAL)
+    #expect(fixture.store.openUploads == 0 && fixture.store.calls(.create) == 0)
+}
+
+@Test func aCopyAtTheMountsPartSizeMeetsS3sMinimumPartSize() throws {
+    let fixture = try Fixture(partSize: 8 << 20)  // the store keeps S3's 5 MiB minimum
+    let bytes = TestLoRA.safetensors(dataBytes: 20 << 20)
+    try fixture.copy(bytes, to: "big.safetensors", chunk: 128 << 10)
+    #expect(fixture.store.calls(.part) == 3)
+    let row = try #require(try fixture.catalog.lora(named: "big.safetensors"))
+    #expect(fixture.store.object(row.objectKey) == bytes)
+}
+
+@Test func aWriterThatGoesBackRestartsTheUploadFromTheSpoolInFullParts() throws {
+    let fixture = try Fixture(partSize: 8 << 20)
+    let bytes = TestLoRA.safetensors(dataBytes: 20 << 20)
+    let handle = try fixture.fs.create(path: "/redo.safetensors")
+    defer { fixture.fs.release(handle: handle) }
+    try fixture.write(Array(bytes.prefix(10 << 20)), handle: handle, chunk: 128 << 10)
+    #expect(fixture.eventually { fixture.store.calls(.part) >= 1 }, "the first 8 MiB part streamed")
+    // Back to the start (a tool rewriting its header), then the rest.
+    try fixture.write(Array(bytes.prefix(4096)), handle: handle)
+    try fixture.write(Array(bytes.dropFirst(10 << 20)), handle: handle, at: 10 << 20, chunk: 128 << 10)
+    try fixture.fs.flush(handle: handle)
+    // The streamed upload was aborted and a new one sent the whole spool in three full-size parts.
+    #expect(fixture.store.calls(.create) == 2 && fixture.store.calls(.abort) == 1)
+    #expect(fixture.store.state.withLock { $0.completedUploads } == ["upload-2"])
+    let row = try #require(try fixture.catalog.lora(named: "redo.safetensors"))
+    #expect(fixture.store.object(row.objectKey) == bytes)
     #expect(fixture.store.openUploads == 0)
 }

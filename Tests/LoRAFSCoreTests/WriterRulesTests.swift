@@ -29,6 +29,7 @@ struct WriterRulesTests {
         fixture.fs.release(handle: handle)
         let row = try #require(try fixture.catalog.lora(named: "one.safetensors"))
         #expect(row.size == Int64(mine.count))
+        #expect(try fixture.read("one.safetensors") == mine)
         // Once the first writer is done, the name is free again.
         try fixture.copy(TestLoRA.safetensors(dataBytes: 6000, seed: 2), to: "one.safetensors")
     }

@@ -81,7 +81,8 @@ struct PickleCallRuleTests {
         #expect(refusal(p.bytes, storages: 0)?.kind == .unsafePickle)
     }
 
-    @Test func deepNestingIsRefusedWithoutRecursion() {
+    /// 100 000 levels: a walker that recursed per level, with no limit, would overflow its stack here.
+    @Test func nestingPast64LevelsIsRefusedEvenAHundredThousandDeep() {
         var p = Pickle.proto2()
         p.op([UInt8(ascii: "N")])
         for _ in 0..<100_000 { p.op([0x85]) } // TUPLE1

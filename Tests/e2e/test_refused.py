@@ -33,15 +33,49 @@ def assert_refused(m, r, name, errnos, before):
     assert_error_logged(m, name, errnos)
 
 
+# Per kind: whether the write that completes the header fails (then, sticky, the close
+# too), or only the close; and the exact reason in .lorafs/errors.
+CORRUPT = {
+    "truncated": ("close", "file is 99036 bytes but its header describes 164576 bytes (truncated copy?)"),
+    "bad-header": ("write", "header is not valid JSON: expected ',' or '}' after an object member at byte 128"),
+    "overlap": ("write", 'tensor "diffusion_model.blocks.0.self_attn.q.lora_up.weight": data_offsets [40944, 81904] '
+                         "overlap the previous tensor"),
+    "no-lora": ("write", "no LoRA tensors found (expected names like ...lora_up.weight or ...lora_A.weight); "
+                         "is this a full model rather than a LoRA?"),
+    "huge-header": ("write", "header length 200000000 exceeds the 100000000-byte limit (is this really a safetensors file?)"),
+    "html": ("write", "header length 5789751444030890300 exceeds the 100000000-byte limit (is this really a safetensors file?)"),
+    "gap": ("write", 'tensor "diffusion_model.blocks.0.self_attn.q.lora_up.weight": data_offsets [41024, 81984] '
+                     "leave a gap after the previous tensor, which ends at 40960"),
+    "duplicate": ("write", 'tensor name "diffusion_model.blocks.0.self_attn.q.lora_down.weight" appears more than once in the header'),
+    "bad-dtype": ("write", 'tensor "diffusion_model.blocks.0.self_attn.q.lora_down.weight": dtype "BF17" is not a safetensors dtype'),
+    "shape-mismatch": ("write", 'tensor "diffusion_model.blocks.0.self_attn.q.lora_down.weight": shape [4, 5120] of BF16 '
+                                "needs 40960 bytes but data_offsets span 40958"),
+    "trailing": ("close", "file is 164636 bytes but its header describes only 164536 bytes (100 unexpected trailing bytes)"),
+    "metadata-not-string": ("write", '"__metadata__" value for "ss_network_dim" is not a string'),
+    "not-object": ("write", 'header does not start with "{" (it starts with bytes 5b 7b 22 64); not a safetensors file'),
+    "offset-not-zero": ("write", 'tensor "diffusion_model.blocks.0.self_attn.q.lora_down.weight": data_offsets [16, 40976] '
+                                 "do not start at 0 (the first tensor must begin the data section)"),
+    "tiny": ("close", "file is 3 bytes, too short for the 8-byte header length of a safetensors file"),
+}
+
+
+def test_every_corrupt_kind_has_its_expectation():
+    assert sorted(CORRUPT) == sorted(loragen.CORRUPT_KINDS)
+
+
 @pytest.mark.parametrize("kind", loragen.CORRUPT_KINDS)
 def test_corrupt_safetensors_is_refused_with_einval(mnt, src, kind):
     bad = src.corrupt(kind)
     before = mnt.all_objects()
     r = mnt.cp(bad)
     assert_refused(mnt, r, bad.name, {"EINVAL"}, before)
-    if kind not in ("bad-header", "huge-header", "html", "not-object", "bad-dtype"):
-        # A content problem found at the end surfaces at close().
-        assert "failed to close" in r.stderr or "Invalid argument" in r.stderr, r.stderr
+    when, reason = CORRUPT[kind]
+    if when == "write":  # a bad header fails the write that completes it (each file's header is in cp's first write)
+        assert r.stderr.startswith("cp: error writing"), r.stderr
+    else:  # a header that parses, or no header at all: the close finds the problem
+        assert "failed to close" in r.stderr and "error writing" not in r.stderr, r.stderr
+    mine = [line for line in mnt.errors() if f" {bad.name}: " in line]
+    assert [line.split(" ", 1)[1] for line in mine] == [f"{bad.name}: {reason} (EINVAL)"], mine
 
 
 def test_truncated_big_copy_is_refused(mnt, src):
@@ -69,9 +103,14 @@ def test_malicious_ckpt_is_refused_with_eacces(mnt, src, tmp_path, glob):
 def test_bare_malicious_pickle_and_protocol4_are_refused(mnt, src, tmp_path):
     raw = loragen.write_evil_ckpt(src.dir / "evil-raw.ckpt", "posix.system", str(tmp_path / "x"), raw=True)
     p4 = loragen.write_proto4_ckpt(src.dir / "proto4.ckpt")
-    for f in (raw, p4):
+    # README: a .ckpt whose pickle imports anything outside the allow-list is EACCES; so is a
+    # pickle protocol torch.save never writes (the walker knows only protocols 0-2).
+    for f, reason in ((raw, 'pickle imports "posix.system", which is not allowed in a checkpoint'),
+                      (p4, "protocol")):
         r = mnt.cp(f)
-        assert_refused(mnt, r, f.name, {"EACCES", "EINVAL"}, {})
+        assert_refused(mnt, r, f.name, {"EACCES"}, {})
+        mine = [line for line in mnt.errors() if f" {f.name}: " in line]
+        assert reason in mine[-1], mine[-1]
 
 
 def test_overwrite_with_corrupt_file_keeps_the_old_lora(mnt, src):

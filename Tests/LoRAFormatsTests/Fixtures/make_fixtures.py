@@ -1,5 +1,10 @@
 """Regenerates the real torch.save fixtures (needs torch; not run in CI):
     python make_fixtures.py   (in this folder)
+Made with torch 2.13.0+cpu. They are checked in rather than written at test time because
+the torch that PyPI serves for Linux x86_64 is the CUDA build (a 539 MB wheel for 2.15.0,
+plus several GB of CUDA libraries it requires); the CPU wheels live on PyTorch's own index,
+which CI cannot reach. Safetensors files, by contrast, are written at test time by the real
+library (Tests/e2e/test_real_tools.py).
 Valid: zip-bf16.ckpt, zip-module.ckpt (state dict with _metadata), zip-parameter.ckpt,
 legacy-bf16.ckpt. Refused: torchscript.pt (torch.jit.save), zip-reduce-system.ckpt
 (an object whose __reduce__ is os.system, saved by torch.save)."""
