@@ -27,7 +27,9 @@ extension PendingFile {
             do throws(FSError) { try checkPrefix(kind: target.kind) } catch { throw fail(error) }
             if headerNeed == need { break }  // no further along: wait for more bytes
         }
-        if streamable {
+        // Nothing goes to S3 before the header passed: a file claiming a huge
+        // header is refused before its bytes are uploaded.
+        if streamable, headerNeed == nil {
             startUploadIfNeeded(name: target.name, kind: target.kind)
             upload?.advance(to: contiguousEnd)
         }
