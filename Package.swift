@@ -72,13 +72,14 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LoRAFormatsTests", dependencies: ["LoRAFormats", "MutationFuzzing"], exclude: ["Fixtures"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Hashing"]),
-        .testTarget(name: "SQLiteCatalogTests", dependencies: [
-            "Catalog", "SQLiteCatalog",
-            // Only to write an old-schema file and to damage one, as another version would.
+        // Contract/: the tests every catalog engine passes alike, run against each;
+        // SQLite/ and PostgreSQL/: each engine's own. A PostgreSQL cluster of their own
+        // (Debian's `postgresql`) starts once per test process (Support/).
+        .testTarget(name: "CatalogTests", dependencies: [
+            "Catalog", "SQLiteCatalog", "PostgreSQLCatalog", "Platform",
+            // Only to write an old-schema SQLite file and to damage one, as another version would.
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Start a PostgreSQL cluster of their own (Debian's `postgresql`), once per test process.
-        .testTarget(name: "PostgreSQLCatalogTests", dependencies: ["Catalog", "PostgreSQLCatalog", "Platform"]),
         .testTarget(name: "LoRAFSCoreTests", dependencies: ["LoRAFSCore", "LoRAFormats", "Generation", "GenerationBackends", "Catalog", "SQLiteCatalog", "S3", "Platform", "Hashing"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "JSON", "MutationFuzzing"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),

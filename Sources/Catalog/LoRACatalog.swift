@@ -15,33 +15,21 @@ public protocol LoRACatalog: Sendable {
     /// The LoRA named `name`, if any.
     func lora(named name: String) throws -> LoRARecord?
 
-    /// Inserts or replaces the row with `record.name`; returns the row it replaced.
+    /// Inserts or replaces the row with `record.name` if that row meets `expectation`
+    /// (else throws `CatalogError.conflict` and changes nothing); returns the row it
+    /// replaced. `upsert(_:)` and `upsert(_:ifCurrentObjectKey:)` call it.
     @discardableResult
-    func upsert(_ record: LoRARecord) throws -> LoRARecord?
-    /// Renames `from` to `to`, replacing any row named `to`; returns the replaced row.
-    /// Fails with `CatalogError.notFound` if there is no row named `from`.
+    func upsert(_ record: LoRARecord, expecting expectation: RowExpectation) throws -> LoRARecord?
+    /// Renames `from` to `to` if the row named `from` meets `expectation`, replacing
+    /// any row named `to` whatever it holds; returns the replaced row. No row named
+    /// `from`: `CatalogError.notFound` when anything was expected, else `.conflict`.
     @discardableResult
-    func rename(from: String, to: String) throws -> LoRARecord?
-    /// Deletes the row; returns it if it existed.
+    func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord?
+    /// Deletes the row if it meets `expectation`; returns it if it existed.
     @discardableResult
-    func delete(named name: String) throws -> LoRARecord?
+    func delete(named name: String, expecting expectation: RowExpectation) throws -> LoRARecord?
     /// Replaces every LoRA row with `records`, in one transaction (`lorafs fsck --rebuild`).
     func replaceAllLoRAs(with records: [LoRARecord]) throws
-
-    /// `upsert(_:)`, only if the row named `record.name` still has object key
-    /// `expected` (`nil`: only if there is no such row); otherwise throws
-    /// `CatalogError.conflict` and changes nothing.
-    @discardableResult
-    func upsert(_ record: LoRARecord, ifCurrentObjectKey expected: String?) throws -> LoRARecord?
-    /// `rename(from:to:)`, only if the row named `from` still has object key
-    /// `expected`; otherwise (also when it is gone) throws `CatalogError.conflict`
-    /// and changes nothing. A row named `to` is replaced whatever it holds.
-    @discardableResult
-    func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord?
-    /// `delete(named:)`, only if the row still has object key `expected`; otherwise
-    /// (also when it is gone) throws `CatalogError.conflict` and changes nothing.
-    @discardableResult
-    func delete(named name: String, ifCurrentObjectKey expected: String) throws -> LoRARecord?
 
     /// The version of the LoRA rows: it grows with every transaction that changes
     /// one and never goes back; 0 for a catalog that never held a row.
@@ -62,4 +50,63 @@ public protocol LoRACatalog: Sendable {
     /// Deletes the job's row; returns it if it existed.
     @discardableResult
     func deleteJob(named name: String) throws -> JobRecord?
+}
+
+/// What a mutation requires of the row it is about to change.
+public enum RowExpectation: Sendable, Equatable {
+    /// Whatever is there: the unconditional forms.
+    case anything
+    /// The row's object key, `nil` meaning no row at all.
+    case objectKey(String?)
+
+    /// Throws `CatalogError.conflict` unless `found` (the row named `name`, if any) meets this.
+    public func check(name: String, found: LoRARecord?) throws {
+        guard case .objectKey(let expected) = self, expected != found?.objectKey else { return }
+        throw CatalogError.conflict(name: name, expected: expected, found: found?.objectKey)
+    }
+}
+
+/// The unconditional and conditional forms every engine shares.
+extension LoRACatalog {
+    /// Inserts or replaces the row with `record.name`; returns the row it replaced.
+    @discardableResult
+    public func upsert(_ record: LoRARecord) throws -> LoRARecord? {
+        try upsert(record, expecting: .anything)
+    }
+
+    /// `upsert(_:)`, only if the row named `record.name` still has object key
+    /// `expected` (`nil`: only if there is no such row); otherwise throws
+    /// `CatalogError.conflict` and changes nothing.
+    @discardableResult
+    public func upsert(_ record: LoRARecord, ifCurrentObjectKey expected: String?) throws -> LoRARecord? {
+        try upsert(record, expecting: .objectKey(expected))
+    }
+
+    /// Renames `from` to `to`, replacing any row named `to`; returns the replaced row.
+    /// Fails with `CatalogError.notFound` if there is no row named `from`.
+    @discardableResult
+    public func rename(from: String, to: String) throws -> LoRARecord? {
+        try rename(from: from, to: to, expecting: .anything)
+    }
+
+    /// `rename(from:to:)`, only if the row named `from` still has object key
+    /// `expected`; otherwise (also when it is gone) throws `CatalogError.conflict`
+    /// and changes nothing. A row named `to` is replaced whatever it holds.
+    @discardableResult
+    public func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
+        try rename(from: from, to: to, expecting: .objectKey(expected))
+    }
+
+    /// Deletes the row; returns it if it existed.
+    @discardableResult
+    public func delete(named name: String) throws -> LoRARecord? {
+        try delete(named: name, expecting: .anything)
+    }
+
+    /// `delete(named:)`, only if the row still has object key `expected`; otherwise
+    /// (also when it is gone) throws `CatalogError.conflict` and changes nothing.
+    @discardableResult
+    public func delete(named name: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
+        try delete(named: name, expecting: .objectKey(expected))
+    }
 }

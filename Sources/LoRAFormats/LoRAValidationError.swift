@@ -124,3 +124,14 @@ extension Array where Element == UInt8 {
             .joined(separator: " ")
     }
 }
+
+extension LoRAFileKind {
+    /// The kind the first bytes of a file look like, or nil: a safetensors file's
+    /// JSON header opens at byte 8; a checkpoint is a zip archive (`torch.save`)
+    /// or a pickle with a protocol opcode (the legacy format).
+    public static func sniff(_ prefix: [UInt8]) -> LoRAFileKind? {
+        if prefix.count > 8, prefix[8] == UInt8(ascii: "{") { return .safetensors }
+        if prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || prefix.first == 0x80 { return .ckpt }
+        return nil
+    }
+}

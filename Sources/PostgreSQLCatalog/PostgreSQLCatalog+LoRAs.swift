@@ -1,17 +1,9 @@
 import Catalog
 
-/// The LoRA rows. Each public mutation is one of the private cores below, called with
-/// `.anything` (the unconditional form) or `.objectKey(...)` (the conditional one), so both
-/// forms share one transaction, one check and one change record, as in `SQLiteCatalog`.
+/// The LoRA rows. Each mutation takes a `RowExpectation` (`LoRACatalog`'s extension
+/// gives the unconditional and conditional forms), so both forms share one
+/// transaction, one check and one change record.
 extension PostgreSQLCatalog {
-    /// What a mutation requires of the row it is about to change.
-    private enum Expectation {
-        /// Whatever is there: the unconditional methods.
-        case anything
-        /// The row's object key, `nil` meaning no row at all.
-        case objectKey(String?)
-    }
-
     private static let selectAll = "SELECT \(LoRARecord.columns) FROM lorafs_loras WHERE workspace = $1"
 
     /// Every LoRA, sorted by name (by its UTF-8 bytes).
@@ -24,42 +16,6 @@ extension PostgreSQLCatalog {
     /// The LoRA named `name`, if any.
     public func lora(named name: String) throws -> LoRARecord? {
         try query("read LoRA") { connection in try fetch(name, connection) }
-    }
-
-    /// Inserts or replaces the row with `record.name`; returns the row it replaced.
-    @discardableResult
-    public func upsert(_ record: LoRARecord) throws -> LoRARecord? {
-        try upsert(record, .anything)
-    }
-
-    /// `upsert(_:)` if the row still has object key `expected` (`nil`: no row); else `.conflict`.
-    @discardableResult
-    public func upsert(_ record: LoRARecord, ifCurrentObjectKey expected: String?) throws -> LoRARecord? {
-        try upsert(record, .objectKey(expected))
-    }
-
-    /// Renames `from` to `to`, replacing any row named `to`; returns the replaced row.
-    @discardableResult
-    public func rename(from: String, to: String) throws -> LoRARecord? {
-        try rename(from: from, to: to, .anything)
-    }
-
-    /// `rename(from:to:)` if `from` still has object key `expected`; else `.conflict`.
-    @discardableResult
-    public func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
-        try rename(from: from, to: to, .objectKey(expected))
-    }
-
-    /// Deletes the row; returns it if it existed.
-    @discardableResult
-    public func delete(named name: String) throws -> LoRARecord? {
-        try delete(named: name, .anything)
-    }
-
-    /// `delete(named:)` if the row still has object key `expected`; else `.conflict`.
-    @discardableResult
-    public func delete(named name: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
-        try delete(named: name, .objectKey(expected))
     }
 
     /// Replaces every LoRA row with `records` in one transaction; only rows that differ count as changes.
@@ -89,11 +45,13 @@ extension PostgreSQLCatalog {
         try read("read changes") { connection in try changeLog.changes(since: version, connection) }
     }
 
-    private func upsert(_ record: LoRARecord, _ expectation: Expectation) throws -> LoRARecord? {
+    /// Inserts or replaces the row, if it meets `expectation`, in one transaction with its change record.
+    @discardableResult
+    public func upsert(_ record: LoRARecord, expecting expectation: RowExpectation) throws -> LoRARecord? {
         try write("upsert") { connection in
             let version = try changeLog.lockVersion(connection)
             let old = try fetch(record.name, connection)
-            try Self.check(expectation, name: record.name, found: old)
+            try expectation.check(name: record.name, found: old)
             let updates = LoRARecord.columns.split(separator: ",").dropFirst()
                 .map { "\($0.trimmingPrefix(" ")) = EXCLUDED.\($0.trimmingPrefix(" "))" }.joined(separator: ", ")
             try connection.execute("""
@@ -106,11 +64,13 @@ extension PostgreSQLCatalog {
         }
     }
 
-    private func rename(from: String, to: String, _ expectation: Expectation) throws -> LoRARecord? {
+    /// Renames the row, if it meets `expectation`, in one transaction with its change record.
+    @discardableResult
+    public func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
         try write("rename") { connection in
             let version = try changeLog.lockVersion(connection)
             let source = try fetch(from, connection)
-            try Self.check(expectation, name: from, found: source)
+            try expectation.check(name: from, found: source)
             guard source != nil else { throw CatalogError.notFound(from) }
             if from == to { return nil }
             let replaced = try fetch(to, connection)
@@ -124,11 +84,13 @@ extension PostgreSQLCatalog {
         }
     }
 
-    private func delete(named name: String, _ expectation: Expectation) throws -> LoRARecord? {
+    /// Deletes the row, if it meets `expectation`, in one transaction with its change record.
+    @discardableResult
+    public func delete(named name: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
         try write("delete") { connection in
             let version = try changeLog.lockVersion(connection)
             let old = try fetch(name, connection)
-            try Self.check(expectation, name: name, found: old)
+            try expectation.check(name: name, found: old)
             guard old != nil else { return nil }
             try connection.execute("DELETE FROM lorafs_loras WHERE workspace = $1 AND name = $2", [workspace, name])
             try changeLog.record([name], lockedVersion: version, connection)
@@ -153,8 +115,4 @@ extension PostgreSQLCatalog {
     }
 
     /// Throws `.conflict` unless `found` is what `expectation` asks for.
-    private static func check(_ expectation: Expectation, name: String, found: LoRARecord?) throws {
-        guard case .objectKey(let expected) = expectation, expected != found?.objectKey else { return }
-        throw CatalogError.conflict(name: name, expected: expected, found: found?.objectKey)
-    }
 }

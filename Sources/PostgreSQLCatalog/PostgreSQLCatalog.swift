@@ -99,6 +99,10 @@ public final class PostgreSQLCatalog: LoRACatalog {
         switch error.sqlState {
         case SQLState.serializationFailure, SQLState.deadlockDetected, SQLState.lockNotAvailable:
             return .busy(operation: operation, message: "\(error.message) [SQLSTATE \(error.sqlState)]")
+        case SQLState.diskFull:
+            return .noSpace(operation: operation, message: "\(error.message) [SQLSTATE \(error.sqlState)]")
+        case SQLState.readOnlySQLTransaction:
+            return .readOnly(operation: operation, message: "\(error.message) [SQLSTATE \(error.sqlState)]")
         default:
             return .engine(operation: operation, code: SQLState.resultCode(error.sqlState),
                            message: "\(error.message) [SQLSTATE \(error.sqlState)]")

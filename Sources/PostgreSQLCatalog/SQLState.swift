@@ -24,6 +24,8 @@ public enum SQLState {
     static let serializationFailure = "40001"
     static let deadlockDetected = "40P01"
     static let lockNotAvailable = "55P03"
+    static let diskFull = "53100"
+    static let readOnlySQLTransaction = "25006"
     static let insufficientPrivilege = "42501"
     /// No connection could be made (libpq gives no SQLSTATE of its own for it).
     static let unableToConnect = "08001"

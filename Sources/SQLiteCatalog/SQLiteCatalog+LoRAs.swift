@@ -1,18 +1,10 @@
 import Catalog
 import GRDB
 
-/// The LoRA rows. Each public mutation is one of the private cores below, called
-/// with `.anything` (the unconditional form) or `.objectKey(...)` (the conditional
-/// one), so both forms share one transaction, one check and one change record.
+/// The LoRA rows. Each mutation takes a `RowExpectation` (`LoRACatalog`'s extension
+/// gives the unconditional and conditional forms), so both forms share one
+/// transaction, one check and one change record.
 extension SQLiteCatalog {
-    /// What a mutation requires of the row it is about to change.
-    private enum Expectation {
-        /// Whatever is there: the unconditional methods.
-        case anything
-        /// The row's object key, `nil` meaning no row at all.
-        case objectKey(String?)
-    }
-
     /// Every LoRA, sorted by name.
     public func allLoRAs() throws -> [LoRARecord] {
         try read("list LoRAs") { db in try LoRARecord.order(Column("name")).fetchAll(db) }
@@ -21,42 +13,6 @@ extension SQLiteCatalog {
     /// The LoRA named `name`, if any.
     public func lora(named name: String) throws -> LoRARecord? {
         try read("read LoRA") { db in try LoRARecord.fetchOne(db, key: name) }
-    }
-
-    /// Inserts or replaces the row with `record.name`; returns the row it replaced.
-    @discardableResult
-    public func upsert(_ record: LoRARecord) throws -> LoRARecord? {
-        try upsert(record, .anything)
-    }
-
-    /// `upsert(_:)` if the row still has object key `expected` (`nil`: no row); else `.conflict`.
-    @discardableResult
-    public func upsert(_ record: LoRARecord, ifCurrentObjectKey expected: String?) throws -> LoRARecord? {
-        try upsert(record, .objectKey(expected))
-    }
-
-    /// Renames `from` to `to`, replacing any row named `to`; returns the replaced row.
-    @discardableResult
-    public func rename(from: String, to: String) throws -> LoRARecord? {
-        try rename(from: from, to: to, .anything)
-    }
-
-    /// `rename(from:to:)` if `from` still has object key `expected`; else `.conflict`.
-    @discardableResult
-    public func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
-        try rename(from: from, to: to, .objectKey(expected))
-    }
-
-    /// Deletes the row; returns it if it existed.
-    @discardableResult
-    public func delete(named name: String) throws -> LoRARecord? {
-        try delete(named: name, .anything)
-    }
-
-    /// `delete(named:)` if the row still has object key `expected`; else `.conflict`.
-    @discardableResult
-    public func delete(named name: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
-        try delete(named: name, .objectKey(expected))
     }
 
     /// Replaces every LoRA row with `records` in one transaction; only rows that differ count as changes.
@@ -85,20 +41,24 @@ extension SQLiteCatalog {
         try read("read changes") { db in try ChangeLog.changes(since: version, db) }
     }
 
-    private func upsert(_ record: LoRARecord, _ expectation: Expectation) throws -> LoRARecord? {
+    /// Inserts or replaces the row, if it meets `expectation`, in one transaction with its change record.
+    @discardableResult
+    public func upsert(_ record: LoRARecord, expecting expectation: RowExpectation) throws -> LoRARecord? {
         try write("upsert") { db in
             let old = try LoRARecord.fetchOne(db, key: record.name)
-            try Self.check(expectation, name: record.name, found: old)
+            try expectation.check(name: record.name, found: old)
             try record.save(db)
             try ChangeLog.record([record.name], in: db)
             return old
         }
     }
 
-    private func rename(from: String, to: String, _ expectation: Expectation) throws -> LoRARecord? {
+    /// Renames the row, if it meets `expectation`, in one transaction with its change record.
+    @discardableResult
+    public func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
         try write("rename") { db in
             let source = try LoRARecord.fetchOne(db, key: from)
-            try Self.check(expectation, name: from, found: source)
+            try expectation.check(name: from, found: source)
             guard var row = source else { throw CatalogError.notFound(from) }
             if from == to { return nil }
             let replaced = try LoRARecord.fetchOne(db, key: to)
@@ -111,10 +71,12 @@ extension SQLiteCatalog {
         }
     }
 
-    private func delete(named name: String, _ expectation: Expectation) throws -> LoRARecord? {
+    /// Deletes the row, if it meets `expectation`, in one transaction with its change record.
+    @discardableResult
+    public func delete(named name: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
         try write("delete") { db in
             let old = try LoRARecord.fetchOne(db, key: name)
-            try Self.check(expectation, name: name, found: old)
+            try expectation.check(name: name, found: old)
             guard old != nil else { return nil }
             _ = try LoRARecord.deleteOne(db, key: name)
             try ChangeLog.record([name], in: db)
@@ -123,8 +85,4 @@ extension SQLiteCatalog {
     }
 
     /// Throws `.conflict` unless `found` is what `expectation` asks for.
-    private static func check(_ expectation: Expectation, name: String, found: LoRARecord?) throws {
-        guard case .objectKey(let expected) = expectation, expected != found?.objectKey else { return }
-        throw CatalogError.conflict(name: name, expected: expected, found: found?.objectKey)
-    }
 }

@@ -38,15 +38,21 @@ public final class SQLiteCatalog: LoRACatalog {
     }
 
     /// The module boundary for errors: `CatalogError`s thrown inside pass through,
-    /// everything GRDB throws becomes `CatalogError.engine` with its cause.
+    /// everything GRDB throws becomes a `CatalogError`: busy, full and read-only
+    /// databases their own cases, the rest `.engine` with SQLite's extended result code.
     static func engine<T>(_ operation: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as CatalogError {
             throw error
         } catch let error as DatabaseError {
-            throw CatalogError.engine(operation: operation, code: error.extendedResultCode.rawValue,
-                                      message: error.message ?? "\(error.resultCode)")
+            let message = error.message ?? "\(error.resultCode)"
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: throw CatalogError.busy(operation: operation, message: message)
+            case .SQLITE_FULL: throw CatalogError.noSpace(operation: operation, message: message)
+            case .SQLITE_READONLY: throw CatalogError.readOnly(operation: operation, message: message)
+            default: throw CatalogError.engine(operation: operation, code: error.extendedResultCode.rawValue, message: message)
+            }
         } catch {
             // Not an SQLite failure but GRDB's (a row it cannot decode, a record it
             // cannot find): reported as SQLITE_MISMATCH, the nearest SQLite code.

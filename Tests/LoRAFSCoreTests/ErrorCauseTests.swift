@@ -51,11 +51,21 @@ struct ErrorCauseTests {
         #expect(spool.errno == ENOSPC)
         #expect(spool.reason.hasPrefix("big.safetensors: the local spool failed: pwrite"))
         let catalog = FSError(.failed("a.safetensors", .record,
-                                      cause: CatalogError.engine(operation: "upsert", code: 13, message: "database or disk is full")))
+                                      cause: CatalogError.noSpace(operation: "upsert", message: "database or disk is full")))
         #expect(catalog.errno == ENOSPC)
-        #expect(catalog.reason == "a.safetensors: recording the upload failed: catalog upsert failed: database or disk is full (result code 13)")
-        let locked = FSError(.failed("a.safetensors", .rename, cause: CatalogError.engine(operation: "rename", code: 5, message: "database is locked")))
-        #expect(locked.errno == EBUSY)
+        #expect(catalog.reason == "a.safetensors: recording the upload failed: catalog upsert failed, its disk is full: database or disk is full")
+    }
+
+    @Test func catalogFailuresMapByWhatTheyMeanNotByAnEngine_sCodes() {
+        func errno(_ cause: CatalogError) -> Int32 { FSError(.failed("a.safetensors", .rename, cause: cause)).errno }
+        #expect(errno(.busy(operation: "rename", message: "database is locked")) == EBUSY)
+        #expect(errno(.readOnly(operation: "rename", message: "attempt to write a readonly database")) == EROFS)
+        #expect(errno(.conflict(name: "a.safetensors", expected: "k1", found: "k2")) == EBUSY)
+        // A PostgreSQL SQLSTATE packed into an integer whose low byte happens to be
+        // SQLite's FULL (13) or BUSY (5) is just an engine failure: EIO.
+        for code: Int32 in [13, 5, 8, 0x0D0D, 0x4005] {
+            #expect(errno(.engine(operation: "rename", code: code, message: "other")) == EIO)
+        }
     }
 
     @Test func aCloseWhoseUploadStopsMovingFailsAfterTheStallTimeoutNotLater() throws {

@@ -89,6 +89,9 @@ final class MemoryObjectStore: ObjectStore {
     /// Aborts that failed (the `abort` fault), for tests of the retry.
     var failedAborts: Int { injected(.abort) }
     var loraKeys: [String] { state.withLock { $0.objects.keys.filter { $0.contains("/loras/") }.sorted() } }
+    var manifestKeys: [String] { state.withLock { $0.objects.keys.filter { $0.contains("/manifests/") }.sorted() } }
+    /// Requests of every kind so far.
+    var totalCalls: Int { state.withLock { $0.calls.values.reduce(0, +) } }
     var openUploads: Int { state.withLock { $0.uploads.count } }
     var openUploadIDs: [String] { state.withLock { $0.uploads.keys.sorted() } }
     func object(_ key: String) -> [UInt8]? { state.withLock { $0.objects[key] } }

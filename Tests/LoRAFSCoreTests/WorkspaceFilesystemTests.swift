@@ -160,15 +160,77 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(String(decoding: manifest, as: UTF8.self).contains(#""b.safetensors""#))
 }
 
-@Test func aStagingFileIsCommittedOnlyByItsRename() throws {
+@Test func aStagingFileIsUploadedByItsCloseAndListedOnlyByItsRename() throws {
     let fixture = try Fixture()
     let bytes = TestLoRA.safetensors(dataBytes: 5000)
     try fixture.copy(bytes, to: ".style.safetensors.Ab12Cd")
+    // The close uploaded it completely; no row, nothing listed, no manifest yet.
     #expect(try fixture.catalog.allLoRAs().isEmpty)
-    #expect(fixture.store.loraKeys.isEmpty)
+    let key = try #require(fixture.store.loraKeys.first)
+    #expect(fixture.store.object(key) == bytes)
+    #expect(fixture.store.manifestKeys.isEmpty)
+    let before = fixture.store.totalCalls
     try fixture.fs.rename(from: "/.style.safetensors.Ab12Cd", to: "/style.safetensors", noReplace: false)
     #expect(try fixture.catalog.allLoRAs().map(\.name) == ["style.safetensors"])
+    #expect(try fixture.catalog.lora(named: "style.safetensors")?.objectKey == key)
     #expect(try fixture.read("style.safetensors") == bytes)
+    // The manifest follows in the background with the final name.
+    #expect(fixture.eventually { fixture.store.manifestKeys.count == 1 })
+    let manifest = String(decoding: fixture.store.object(fixture.store.manifestKeys[0]) ?? [], as: UTF8.self)
+    #expect(manifest.contains("\"style.safetensors\""))
+    #expect(fixture.store.totalCalls - before <= 2, "the rename made \(fixture.store.totalCalls - before) S3 calls (a GET to read back, a manifest PUT)")
+}
+
+@Test func theRenameOfAnUploadedStagingFileMakesNoS3RequestEvenWhenS3Hangs() throws {
+    let fixture = try Fixture()
+    let bytes = TestLoRA.safetensors(dataBytes: 5000)
+    try fixture.copy(bytes, to: "style.safetensors.tmp.1700000000.42")
+    for operation in MemoryObjectStore.Operation.allCases { fixture.store.hang(operation) }
+    let started = Date()
+    try fixture.fs.rename(from: "/style.safetensors.tmp.1700000000.42", to: "/style.safetensors", noReplace: false)
+    #expect(Date().timeIntervalSince(started) < 1)
+    #expect(try fixture.catalog.lora(named: "style.safetensors")?.size == Int64(bytes.count))
+    for operation in MemoryObjectStore.Operation.allCases { fixture.store.hang(operation, false) }
+}
+
+@Test func aStagingFileWrittenAgainAfterItsCloseIsUploadedAgainAtItsRename() throws {
+    let fixture = try Fixture()
+    let first = TestLoRA.safetensors(dataBytes: 5000)
+    let second = TestLoRA.safetensors(dataBytes: 7000)
+    try fixture.copy(first, to: "style.safetensors.part")
+    let firstKey = try #require(fixture.store.loraKeys.first)
+    let handle = try fixture.fs.open(path: "/style.safetensors.part", mode: OpenMode(write: true, truncate: true))
+    try fixture.write(second, handle: handle)
+    try fixture.fs.rename(from: "/style.safetensors.part", to: "/style.safetensors", noReplace: false)
+    fixture.fs.release(handle: handle)
+    #expect(try fixture.read("style.safetensors") == second)
+    // The first upload is gone: one object, holding the second file.
+    #expect(fixture.eventually { fixture.store.loraKeys.count == 1 && !fixture.store.loraKeys.contains(firstKey) })
+}
+
+@Test func aStagingFileOfNoGuessableNameIsKindedByItsBytes() throws {
+    let fixture = try Fixture()
+    let bytes = TestLoRA.safetensors(dataBytes: 5000)
+    try fixture.copy(bytes, to: "tmpab12cd34")
+    #expect(fixture.store.loraKeys.count == 1)
+    try fixture.fs.rename(from: "/tmpab12cd34", to: "/kinded.safetensors", noReplace: false)
+    #expect(try fixture.read("kinded.safetensors") == bytes)
+    #expect(fixture.store.loraKeys.count == 1)
+}
+
+@Test func aStagingFileThatIsNotALoRAFailsItsClose() throws {
+    let fixture = try Fixture()
+    var bytes = TestLoRA.safetensors(dataBytes: 5000)
+    bytes[bytes.count - 1] = 0  // still a header, but the data is cut short below
+    bytes.removeLast(100)
+    let handle = try fixture.fs.create(path: "/.cut.safetensors.Ab12Cd")
+    try fixture.write(bytes, handle: handle)
+    #expect(errno { try fixture.fs.flush(handle: handle) } == EINVAL)
+    fixture.fs.release(handle: handle)
+    // Refused at its close, it is gone with its last descriptor: nothing to rename.
+    #expect(errno { try fixture.fs.rename(from: "/.cut.safetensors.Ab12Cd", to: "/cut.safetensors", noReplace: false) } == ENOENT)
+    #expect(fixture.store.loraKeys.isEmpty && fixture.store.openUploads == 0)
+    #expect(try fixture.catalog.allLoRAs().isEmpty)
 }
 
 @Test func aStagingFileNeverRenamedIsDiscarded() throws {
@@ -176,7 +238,8 @@ private func errno(of body: () throws -> Void) -> Int32? {
     try fixture.copy(TestLoRA.safetensors(), to: "x.safetensors.part")
     fixture.fs.sweepStaging(olderThan: 0)
     #expect(throws: FSError.self) { try fixture.fs.attributes(path: "/x.safetensors.part") }
-    #expect(fixture.store.loraKeys.isEmpty)
+    // Its upload, complete since its close, is deleted with it.
+    #expect(fixture.eventually { fixture.store.loraKeys.isEmpty })
     // Not silent: the discarded copy has its line in .lorafs/errors.
     #expect(fixture.fs.lastError?.contains("x.safetensors.part: a temporary file never renamed to a LoRA name") == true)
     #expect(fixture.fs.lastError?.hasSuffix("(ECANCELED)") == true)
@@ -239,22 +302,26 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(fixture.store.openUploads == 1)
 }
 
-@Test func rsyncsTempFileStreamsWhileWrittenAndItsRenameCompletesTheSameUpload() throws {
+@Test func rsyncsTempFileStreamsWhileWrittenAndItsCloseCompletesThatUpload() throws {
     let fixture = try Fixture()
     let bytes = TestLoRA.safetensors(dataBytes: 20_000)
-    try fixture.copy(bytes, to: ".style.safetensors.Ab12Cd")
+    let handle = try fixture.fs.create(path: "/.style.safetensors.Ab12Cd")
+    try fixture.write(bytes, handle: handle)
     // Parts go up in the background while the file is written; nothing is visible.
     let full = fixture.parts(of: bytes.count, full: true)
-    #expect(fixture.eventually { fixture.store.calls(.part) >= full }, "\(fixture.store.calls(.part)) of \(full) parts sent before the rename")
+    #expect(fixture.eventually { fixture.store.calls(.part) >= full }, "\(fixture.store.calls(.part)) of \(full) parts sent before the close")
     let streaming = fixture.store.openUploadIDs
     #expect(streaming.count == 1)
     #expect(fixture.store.loraKeys.isEmpty)
-    try fixture.fs.rename(from: "/.style.safetensors.Ab12Cd", to: "/style.safetensors", noReplace: false)
+    try fixture.fs.flush(handle: handle)
+    fixture.fs.release(handle: handle)
     #expect(fixture.store.openUploads == 0)
-    // The rename completed that very upload and sent only the last part: no second upload, no part again.
+    // The close completed that very upload and sent only the last part: no second upload, no part again.
     #expect(fixture.store.state.withLock { $0.completedUploads } == streaming)
     #expect(fixture.store.calls(.create) == 1 && fixture.store.calls(.abort) == 0)
     #expect(fixture.store.calls(.part) == fixture.parts(of: bytes.count))
+    try fixture.fs.rename(from: "/.style.safetensors.Ab12Cd", to: "/style.safetensors", noReplace: false)
+    #expect(fixture.store.calls(.create) == 1 && fixture.store.calls(.part) == fixture.parts(of: bytes.count))
     #expect(try fixture.read("style.safetensors") == bytes)
     let key = try #require(fixture.store.loraKeys.first)
     let metadata = fixture.store.state.withLock { $0.metadata[key] }

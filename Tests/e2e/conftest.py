@@ -325,9 +325,11 @@ class Mount:
         return self.uploads()
 
     # --- composite assertions ---------------------------------------------
-    def assert_stored(self, name: str, src) -> dict:
+    def assert_stored(self, name: str, src, object_name: str | None = None) -> dict:
         """`name` is listed with src's size, readable, and backed by one object with
-        full metadata and one catalog row; returns the catalog row."""
+        full metadata and one catalog row; returns the catalog row. `object_name`:
+        the name in the object's metadata when it differs (a staging file uploaded
+        at its close under the name it had)."""
         src = Path(src)
         size, digest = src.stat().st_size, sha256_file(src)
         st = os.stat(self.p(name))
@@ -344,7 +346,7 @@ class Mount:
         assert h is not None, f"object {row['object_key']} missing"
         assert h["ContentLength"] == size
         md = h["Metadata"]
-        assert unquote(md.get("lorafs-name", "")) == name, md
+        assert unquote(md.get("lorafs-name", "")) == (object_name or name), md
         assert md.get("lorafs-workspace") == self.workspace, md
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", md.get("lorafs-uploaded-at", "")), md
         # SHA-256 and size: on the object itself when it went up in one PUT; a
@@ -360,9 +362,11 @@ class Mount:
         return row
 
     def manifest(self, object_key: str) -> dict:
-        """The manifest `workspaces/WS/manifests/ID.json` of a LoRA object."""
+        """The manifest `workspaces/WS/manifests/ID.json` of a LoRA object. A rename
+        writes it in the background after the row: give it a few seconds."""
         ident = object_key.rsplit("/", 1)[1].split(".", 1)[0]
         key = f"workspaces/{self.workspace}/manifests/{ident}.json"
+        assert wait_until(lambda: self.head(key) is not None, 5), f"no manifest {key}"
         body = self.s3.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return json.loads(body)
 

@@ -2,6 +2,7 @@
 answering, or refuses): every close() fails within its deadline, nothing is
 half-stored, and the namespace (ls, stat) keeps answering in milliseconds."""
 import os
+import shutil
 import subprocess
 import time
 from urllib.parse import urlparse
@@ -92,6 +93,28 @@ def test_rm_and_mv_against_a_hung_s3_never_freeze_the_mount(proxied, src):
     renamed_key = m.catalog()["renamed.safetensors"]["object_key"]
     assert wait_until(lambda: m.manifest(renamed_key)["name"] == "renamed.safetensors", 3 * TIMEOUT)
     assert sha256_file(m.p("renamed.safetensors")) == sha256_file(src.small)
+
+
+def test_rsyncs_final_rename_against_a_hung_s3_never_freezes_the_mount(proxied, src):
+    """rsync closes its temp file (the upload completes there) and renames it: the
+    rename, which the kernel serialises with every lookup in the folder, records
+    the upload without a request to S3, so a hung S3 cannot hold the folder."""
+    m, proxy = proxied
+    assert m.cp(src.small, "keep.safetensors").returncode == 0
+    big = src.valid("rsynced.safetensors", 12 * 1024 * 1024, seed=5)
+    temp = ".rsynced.safetensors.Qx81Zp"
+    shutil.copyfile(big, m.p(temp))
+    proxy.set("stall")
+    t0 = time.monotonic()
+    r = run(["mv", m.p(temp), m.p(big.name)])
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert took < 1, f"the rename held the folder for {took:.1f} s"
+    responsive(m, big.name)
+    assert big.name in m.catalog() and m.catalog()[big.name]["sha256"] == sha256_file(big)
+    proxy.set("pass")
+    row = m.assert_stored(big.name, big)
+    assert m.manifest(row["object_key"])["name"] == big.name
 
 
 def test_a_copy_after_s3_went_away_fails_loudly_within_the_deadline(proxied, src):

@@ -92,12 +92,19 @@ def test_rsync_of_corrupt_file_fails_and_leaves_nothing(mnt, src):
                                      "final.incomplete", "final.safetensors~"])
 def test_write_then_rename_commits_only_the_final_name(mnt, src, tmpname):
     shutil.copyfile(src.small, mnt.p(tmpname))
-    assert mnt.catalog() == {} and mnt.all_objects() == {}
+    # The temp file's close uploaded it (so the rename need not wait on S3): one
+    # object, no manifest, no row, nothing listed under the final name.
+    assert mnt.catalog() == {}
+    uploaded = list(mnt.objects())
+    assert len(uploaded) == 1 and "/loras/" in uploaded[0] and "final.safetensors" not in mnt.listing(), uploaded
     os.rename(mnt.p(tmpname), mnt.p("final.safetensors"))
     assert mnt.listing() == ["final.safetensors"]
     assert tmpname not in mnt.listing_all()
-    row = mnt.assert_stored("final.safetensors", src.small)
-    assert list(mnt.objects()) == [row["object_key"]]
+    # The object's metadata names what the close guessed (the final name, when the
+    # temp name tells it); the manifest written after the rename has the final name.
+    guessed = "final.safetensors" if tmpname.startswith(("final.safetensors", ".final.safetensors")) else tmpname
+    row = mnt.assert_stored("final.safetensors", src.small, object_name=guessed)
+    assert list(mnt.objects()) == [row["object_key"]] == uploaded
 
 
 def test_staging_file_never_renamed_uploads_nothing(lorafs, src):

@@ -67,12 +67,13 @@ extension FSError {
             return EIO
         case let error as CatalogError:
             switch error {
-            case .engine(_, let code, _) where code & 0xFF == 13: return ENOSPC  // SQLITE_FULL
-            case .engine(_, let code, _) where code & 0xFF == 8: return EROFS  // SQLITE_READONLY
-            case .engine(_, let code, _) where code & 0xFF == 5 || code & 0xFF == 6: return EBUSY  // BUSY, LOCKED
-            case .conflict: return EBUSY
+            // Each engine names these itself; the errno never reads an engine's codes.
+            case .noSpace: return ENOSPC
+            case .readOnly: return EROFS
+            case .busy, .conflict: return EBUSY
             case .notFound: return ENOENT
-            default: return EIO
+            case .exists: return EEXIST
+            case .engine: return EIO
             }
         case let error as FSError:
             return error.errno

@@ -6,13 +6,14 @@ extension LoRALibrary {
     /// close commits a LoRA file written since its last commit. Closes by other
     /// processes (a child inheriting the descriptor across fork/exec, a reader)
     /// commit nothing; if the writer closed first, the last release commits.
-    /// Staging files are committed by their rename instead.
+    /// Staging files are uploaded by that close and recorded by their rename.
     func flush(_ file: PendingFile, caller: ProcessIdentity?) throws(FSError) {
         if let caller, let writer = pending.withLock({ _ in file.writer }), caller.processID != writer { return }
         file.lock.lock()
         defer { file.lock.unlock() }
         if let failure = file.failure { throw failure }
-        guard case .lora = file.role else { return }
+        // A staging file uploads at its writer's close, so its rename only records it.
+        guard case .lora = file.role else { return try file.prepare() }
         // Nothing written: `cp` of an empty file fails instead of storing nothing in
         // silence. Not sticky and not journaled here: a shell redirection closes an
         // empty descriptor before its command writes; `release` journals what stays empty.
@@ -66,6 +67,7 @@ extension LoRALibrary {
         guard removed else { return }
         file.lock.lock()
         file.abandonUpload()
+        file.dropPrepared()
         file.lock.unlock()
     }
 

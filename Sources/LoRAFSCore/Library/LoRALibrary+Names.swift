@@ -11,6 +11,7 @@ extension LoRALibrary {
             pending.withLock { map in if map[name] === file { map[name] = nil } }
             file.lock.lock()
             file.abandonUpload()
+            file.dropPrepared()
             file.failure = FSError.notFound(name)
             file.lock.unlock()
             return

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import LoRAFormats
 import Synchronization
@@ -48,6 +49,11 @@ final class PendingFile: @unchecked Sendable {
     var failure: FSError?
     /// Written since the last commit.
     var dirty = false
+    /// A staging file's upload, completed at its writer's `close()` for the LoRA
+    /// it will most likely become: its rename only records it, so the rename
+    /// (which the kernel serialises with every lookup in the folder) never waits
+    /// on S3. Deleted in the background if the file changes or is never renamed.
+    var prepared: LoRARecord?
 
     // Guarded by the library's lock.
     /// The process that created (or truncated) the file: only its flushes commit,
@@ -96,6 +102,13 @@ final class PendingFile: @unchecked Sendable {
         if inBackground { upload?.abortInBackground() } else { upload?.abort() }
         upload = nil
         uploadKind = nil
+    }
+
+    /// Forgets the prepared upload and deletes its object in the background (lock held).
+    func dropPrepared() {
+        guard let prepared else { return }
+        self.prepared = nil
+        services.deleteObjects(of: prepared)
     }
 
     /// Records a sticky failure (lock held), aborts the upload, and returns it for throwing.

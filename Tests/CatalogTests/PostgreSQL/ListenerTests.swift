@@ -30,8 +30,8 @@ final class ChangeEvents: Sendable {
 
 @Test func aChangeReachesAnotherMountsListenerWithinASecond() throws {
     let workspace = freshWorkspace()
-    let listening = try makeCatalog(workspace: workspace)
-    let writing = try makeCatalog(workspace: workspace)
+    let listening = try makePostgreSQLCatalog(workspace: workspace)
+    let writing = try makePostgreSQLCatalog(workspace: workspace)
     let events = ChangeEvents()
     let subscription = listening.startListening(onChange: events.onChange)
     defer { subscription.stop() }
@@ -48,19 +48,19 @@ final class ChangeEvents: Sendable {
     #expect(events.next(within: 1))
     try writing.insertJob(job("boat"))
     #expect(try writing.delete(named: "missing.safetensors") == nil)
-    try makeCatalog().upsert(record("elsewhere.safetensors"))
+    try makePostgreSQLCatalog().upsert(record("elsewhere.safetensors"))
     #expect(!events.next(within: 0.5))
 }
 
 @Test func noChangeIsReportedAfterStop() throws {
     let workspace = freshWorkspace()
-    let listening = try makeCatalog(workspace: workspace)
+    let listening = try makePostgreSQLCatalog(workspace: workspace)
     let events = ChangeEvents()
     let subscription = listening.startListening(onChange: events.onChange)
     #expect(events.next(within: 5))
     subscription.stop()
     let calls = events.calls
-    try makeCatalog(workspace: workspace).upsert(record("a.safetensors"))
+    try makePostgreSQLCatalog(workspace: workspace).upsert(record("a.safetensors"))
     #expect(!events.next(within: 0.5))
     #expect(events.calls == calls)
     subscription.stop()  // again: nothing more to do
@@ -68,7 +68,7 @@ final class ChangeEvents: Sendable {
 
 @Test func onChangeMayStopItsOwnSubscription() throws {
     let workspace = freshWorkspace()
-    let listening = try makeCatalog(workspace: workspace)
+    let listening = try makePostgreSQLCatalog(workspace: workspace)
     let events = ChangeEvents()
     let subscription = Mutex<ChangeSubscription?>(nil)
     let ready = DispatchSemaphore(value: 0)
@@ -80,7 +80,7 @@ final class ChangeEvents: Sendable {
     subscription.withLock { $0 = started }
     ready.signal()
     #expect(events.next(within: 5))
-    try makeCatalog(workspace: workspace).upsert(record("a.safetensors"))
+    try makePostgreSQLCatalog(workspace: workspace).upsert(record("a.safetensors"))
     #expect(!events.next(within: 0.5))
     started.stop()
 }
@@ -89,8 +89,8 @@ final class ChangeEvents: Sendable {
     let cluster = try PostgreSQLCluster.shared()
     let database = try cluster.freshDatabase("listen")
     let workspace = freshWorkspace()
-    let listening = try makeCatalog(workspace: workspace, database: database)
-    let writing = try makeCatalog(workspace: workspace, database: database)
+    let listening = try makePostgreSQLCatalog(workspace: workspace, database: database)
+    let writing = try makePostgreSQLCatalog(workspace: workspace, database: database)
     let events = ChangeEvents()
     let subscription = listening.startListening(onChange: events.onChange)
     defer { subscription.stop() }

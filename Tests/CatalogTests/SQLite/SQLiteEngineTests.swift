@@ -50,7 +50,7 @@ private func writeVersion2Catalog(at path: String) throws {
 }
 
 /// The `.engine` failure `body` throws, or nil (the test then fails on it).
-private func engineFailure(_ body: () throws -> Void) -> (operation: String, code: Int32, message: String)? {
+private func sqliteEngineFailure(_ body: () throws -> Void) -> (operation: String, code: Int32, message: String)? {
     do {
         try body()
     } catch let CatalogError.engine(operation, code, message) {
@@ -67,7 +67,7 @@ private func engineFailure(_ body: () throws -> Void) -> (operation: String, cod
     let path = dir.appendingPathComponent("catalog.sqlite").path
     try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
 
-    let failure = engineFailure { _ = try SQLiteCatalog(path: path) }
+    let failure = sqliteEngineFailure { _ = try SQLiteCatalog(path: path) }
     #expect(failure?.code == 26)  // SQLITE_NOTADB
     #expect(failure?.message == "file is not a database")
 }
@@ -76,15 +76,15 @@ private func engineFailure(_ body: () throws -> Void) -> (operation: String, cod
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
 
-    let failure = engineFailure { _ = try SQLiteCatalog(path: dir.appendingPathComponent("missing/catalog.sqlite").path) }
+    let failure = sqliteEngineFailure { _ = try SQLiteCatalog(path: dir.appendingPathComponent("missing/catalog.sqlite").path) }
     #expect(failure?.operation == "open")
     #expect(failure?.code == 14)  // SQLITE_CANTOPEN
 }
 
 @Test func aConstraintViolationIsACatalogErrorWithTheExtendedCode() throws {
-    let catalog = try makeCatalog()
+    let catalog = try SQLiteCatalog()
     try catalog.upsert(record("a.safetensors", key: "k"))
-    let failure = engineFailure { try catalog.upsert(record("b.safetensors", key: "k")) }
+    let failure = sqliteEngineFailure { try catalog.upsert(record("b.safetensors", key: "k")) }
     #expect(failure?.operation == "upsert")
     #expect(failure?.code == 2067)  // SQLITE_CONSTRAINT_UNIQUE
     #expect(try catalog.allLoRAs() == [record("a.safetensors", key: "k")])
@@ -97,17 +97,10 @@ private func engineFailure(_ body: () throws -> Void) -> (operation: String, cod
     let catalog: any LoRACatalog = try SQLiteCatalog(path: path)
     try DatabaseQueue(path: path).write { db in try db.execute(sql: "DROP TABLE loras") }
 
-    let failure = engineFailure { _ = try catalog.allLoRAs() }
+    let failure = sqliteEngineFailure { _ = try catalog.allLoRAs() }
     #expect(failure?.operation == "list LoRAs")
     #expect(failure?.code == 1)  // SQLITE_ERROR
     #expect(failure?.message == "no such table: loras")
-}
-
-@Test func aMissingJobIsNotFound() throws {
-    let catalog = try makeCatalog()
-    let job = JobRecord(name: "ghost", spec: "{}", backend: "local", backendID: "1", state: "queued",
-                        createdAt: 1, updatedAt: 1)
-    #expect(throws: CatalogError.notFound("ghost")) { try catalog.updateJob(job) }
 }
 
 @Test func catalogErrorsReadAsSentences() {

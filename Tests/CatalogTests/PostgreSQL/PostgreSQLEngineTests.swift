@@ -10,7 +10,7 @@ import Testing
     let tally = Tally()
     DispatchQueue.concurrentPerform(iterations: 4) { _ in
         do {
-            let catalog = try makeCatalog(database: database)
+            let catalog = try makePostgreSQLCatalog(database: database)
             try catalog.upsert(record("a.safetensors"))
             tally.add("opened")
         } catch {
@@ -23,7 +23,7 @@ import Testing
     #expect(migrations.hasPrefix("v1:"))
 
     // And again, on a migrated database: nothing to do, nothing lost.
-    let again = try makeCatalog(database: database)
+    let again = try makePostgreSQLCatalog(database: database)
     #expect(try again.allLoRAs().isEmpty)
     #expect(try cluster.psql("SELECT identifier FROM lorafs_migrations", database: database) == migrations)
     #expect(try cluster.psql("SELECT count(*) FROM lorafs_loras", database: database) == "4")
@@ -42,7 +42,7 @@ import Testing
 @Test func aKilledConnectionIsReplacedAndTheCallSucceeds() throws {
     let cluster = try PostgreSQLCluster.shared()
     let database = try cluster.freshDatabase("kill")
-    let catalog = try makeCatalog(database: database, maximumConnections: 2)
+    let catalog = try makePostgreSQLCatalog(database: database, maximumConnections: 2)
     try catalog.upsert(record("a.safetensors"))
     let before = try cluster.backends(database: database, applicationName: "lorafs")
     #expect(!before.isEmpty)
@@ -77,7 +77,7 @@ import Testing
 }
 
 @Test func aNulInAValueIsRefusedBeforeItIsCutShort() throws {
-    let catalog = try makeCatalog()
+    let catalog = try makePostgreSQLCatalog()
     let failure = engineFailure { try catalog.upsert(record("a\u{0}b.safetensors")) }
     #expect(failure?.operation == "upsert")
     #expect(failure?.sqlState == "22021")
@@ -87,7 +87,7 @@ import Testing
 }
 
 @Test func aConstraintViolationIsAnEngineErrorWithItsSQLState() throws {
-    let catalog = try makeCatalog()
+    let catalog = try makePostgreSQLCatalog()
     try catalog.upsert(record("a.safetensors", key: "k"))
     let failure = engineFailure { try catalog.upsert(record("b.safetensors", key: "k")) }
     #expect(failure?.operation == "upsert")
@@ -99,7 +99,7 @@ import Testing
 @Test func aTableDroppedUnderneathIsAnEngineError() throws {
     let cluster = try PostgreSQLCluster.shared()
     let database = try cluster.freshDatabase("drop")
-    let catalog = try makeCatalog(database: database)
+    let catalog = try makePostgreSQLCatalog(database: database)
     try cluster.psql("DROP TABLE lorafs_loras", database: database)
     let failure = engineFailure { _ = try catalog.allLoRAs() }
     #expect(failure?.operation == "list LoRAs")
@@ -111,7 +111,7 @@ import Testing
 @Test func aWriterThatCannotGetTheVersionLockIsBusy() throws {
     let cluster = try PostgreSQLCluster.shared()
     let workspace = freshWorkspace()
-    let catalog = try makeCatalog(workspace: workspace)
+    let catalog = try makePostgreSQLCatalog(workspace: workspace)
     try catalog.upsert(record("a.safetensors"))
     let impatient = try PostgreSQLCatalog(url: cluster.url() + "?options=-c%20lock_timeout%3D200", workspace: workspace)
 
@@ -158,7 +158,7 @@ import Testing
     let database = try cluster.freshDatabase("latin1", options: "TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C'")
     try cluster.psql("ALTER DATABASE \(database) SET extra_float_digits = 0")
     #expect(try cluster.psql("SELECT 1700000000.123456789::float8", database: database) == "1700000000.12346")
-    let catalog = try makeCatalog(database: database)
+    let catalog = try makePostgreSQLCatalog(database: database)
     var row = record("café-über.safetensors")
     row.uploadedAt = 1_700_000_000.123456789
     row.triggerPhrase = "à la façon de"

@@ -15,8 +15,8 @@ final class Tally: Sendable {
 
 @Test func twoInstancesSeeEachOthersChanges() throws {
     let workspace = freshWorkspace()
-    let first = try makeCatalog(workspace: workspace)
-    let second = try makeCatalog(workspace: workspace)
+    let first = try makePostgreSQLCatalog(workspace: workspace)
+    let second = try makePostgreSQLCatalog(workspace: workspace)
     try first.upsert(record("a.safetensors"))
     #expect(try second.changes(since: 0) == CatalogChanges(version: 1, upserted: [record("a.safetensors")], deleted: []))
     try second.rename(from: "a.safetensors", to: "b.safetensors")
@@ -31,9 +31,9 @@ final class Tally: Sendable {
 /// grew, and the final version counts every changing transaction.
 @Test func aFollowerMissesNoChangeWhileFourThreadsWrite() throws {
     let workspace = freshWorkspace()
-    let writers = [try makeCatalog(workspace: workspace, maximumConnections: 2),
-                   try makeCatalog(workspace: workspace, maximumConnections: 2)]
-    let follower = try makeCatalog(workspace: workspace)
+    let writers = [try makePostgreSQLCatalog(workspace: workspace, maximumConnections: 2),
+                   try makePostgreSQLCatalog(workspace: workspace, maximumConnections: 2)]
+    let follower = try makePostgreSQLCatalog(workspace: workspace)
     let tally = Tally()
     let writing = Atomic<Bool>(true)
     let followed = DispatchSemaphore(value: 0)
@@ -105,7 +105,7 @@ final class Tally: Sendable {
 
 @Test func conditionalInsertsRacingFromFourMountsLetExactlyOneWin() throws {
     let workspace = freshWorkspace()
-    let mounts = try (0..<4).map { _ in try makeCatalog(workspace: workspace, maximumConnections: 1) }
+    let mounts = try (0..<4).map { _ in try makePostgreSQLCatalog(workspace: workspace, maximumConnections: 1) }
     let tally = Tally()
     let names = (0..<20).map { "race-\($0).safetensors" }
     DispatchQueue.concurrentPerform(iterations: 4) { mount in

@@ -20,21 +20,21 @@ private func touched(_ sql: String, as role: String, database: String, cluster: 
 @Test func eachRoleSeesAndChangesOnlyTheRowsOfItsWorkspace() throws {
     let cluster = try PostgreSQLCluster.shared()
     let database = try cluster.freshDatabase("rls")
-    _ = try makeCatalog(workspace: "setup", database: database)  // the superuser migrates: it owns the tables
+    _ = try makePostgreSQLCatalog(workspace: "setup", database: database)  // the superuser migrates: it owns the tables
     let (alice, bob) = ("alice_\(database)", "bob_\(database)")
     try cluster.psql("CREATE ROLE \(alice) LOGIN; CREATE ROLE \(bob) LOGIN")
     try admit(alice, to: "team-a", database: database, cluster: cluster)
     try admit(bob, to: "team-b", database: database, cluster: cluster)
 
-    let aliceCatalog = try makeCatalog(workspace: "team-a", database: database, user: alice)
-    let bobCatalog = try makeCatalog(workspace: "team-b", database: database, user: bob)
+    let aliceCatalog = try makePostgreSQLCatalog(workspace: "team-a", database: database, user: alice)
+    let bobCatalog = try makePostgreSQLCatalog(workspace: "team-b", database: database, user: bob)
     try aliceCatalog.upsert(record("a.safetensors"))
     try aliceCatalog.insertJob(job("a-job"))
     try bobCatalog.upsert(record("b.safetensors"))
     try bobCatalog.insertJob(job("b-job"))
 
     // The catalog refuses a workspace the role is no member of, saying why.
-    let refused = engineFailure { _ = try makeCatalog(workspace: "team-b", database: database, user: alice) }
+    let refused = engineFailure { _ = try makePostgreSQLCatalog(workspace: "team-b", database: database, user: alice) }
     #expect(refused?.operation == "open")
     #expect(refused?.sqlState == "42501")
     #expect(refused?.message.contains("not a member of workspace \"team-b\"") == true)
@@ -80,14 +80,14 @@ private func touched(_ sql: String, as role: String, database: String, cluster: 
     let database = try cluster.freshDatabase("force", options: "OWNER \(owner)")
 
     // The first mount migrates (the owner of the database may create tables), then finds it is no member.
-    let refused = engineFailure { _ = try makeCatalog(workspace: "mine", database: database, user: owner) }
+    let refused = engineFailure { _ = try makePostgreSQLCatalog(workspace: "mine", database: database, user: owner) }
     #expect(refused?.sqlState == "42501")
     #expect(try cluster.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'lorafs_loras'", database: database) == owner)
 
     // Memberships are the owner's to manage (not FORCEd); the rows of other workspaces stay hidden from it.
     try cluster.psql("INSERT INTO lorafs_members VALUES ('mine', '\(owner)')", database: database, user: owner)
-    try makeCatalog(workspace: "theirs", database: database).upsert(record("theirs.safetensors"))
-    let mine = try makeCatalog(workspace: "mine", database: database, user: owner)
+    try makePostgreSQLCatalog(workspace: "theirs", database: database).upsert(record("theirs.safetensors"))
+    let mine = try makePostgreSQLCatalog(workspace: "mine", database: database, user: owner)
     try mine.upsert(record("mine.safetensors"))
     #expect(try mine.allLoRAs() == [record("mine.safetensors")])
     #expect(try cluster.psql("SELECT string_agg(name, ',') FROM lorafs_loras", database: database, user: owner) == "mine.safetensors")
