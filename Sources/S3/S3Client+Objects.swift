@@ -110,9 +110,9 @@ extension S3Client {
         }
     }
 
-    /// Every object whose key starts with `prefix`, in key order, fetched `pageSize` keys per request
-    /// (ListObjectsV2, 1...1000).
-    public func listObjects(prefix: String, pageSize: Int = 1000) throws(S3Error) -> [ObjectSummary] {
+    /// Every object whose key starts with `prefix` (and sorts after `startAfter`, if given), in key
+    /// order, fetched `pageSize` keys per request (ListObjectsV2, 1...1000).
+    public func listObjects(prefix: String, startAfter: String? = nil, pageSize: Int = 1000) throws(S3Error) -> [ObjectSummary] {
         var objects: [ObjectSummary] = []
         var continuation: String?
         repeat {
@@ -121,7 +121,11 @@ extension S3Client {
                 ("list-type", "2"), ("prefix", prefix), ("max-keys", String(min(max(pageSize, 1), 1000))),
                 ("encoding-type", "url"),
             ]
-            if let continuation { operation.query.append(("continuation-token", continuation)) }
+            if let continuation {
+                operation.query.append(("continuation-token", continuation))
+            } else if let startAfter {
+                operation.query.append(("start-after", startAfter))
+            }
             let response = try send(operation)
             guard let document = XMLNode.parse(response.body), document.name == "ListBucketResult" else {
                 throw S3Error(status: response.status, message: "unreadable object listing", operation: operation.name)

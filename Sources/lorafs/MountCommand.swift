@@ -55,6 +55,16 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("poll-interval"), help: "Seconds between polls of an active job (backs off to 30 s while nothing changes).")
     var pollInterval = 2.0
 
+    @Option(name: .customLong("refresh-interval"), help: ArgumentHelp(
+        "Seconds between refreshes from the bucket (what other mounts of the workspace changed); 0: only at mount and on `lorafs refresh`.",
+        valueName: "SECONDS"))
+    var refreshInterval = 30.0
+
+    @Option(name: .customLong("delete-delay"), help: ArgumentHelp(
+        "Seconds an object replaced or removed stays in the bucket before it is deleted, so other mounts reading it finish (default 600).",
+        valueName: "SECONDS"))
+    var deleteDelay = 600.0
+
     func validate() throws {
         do {
             _ = try WorkspaceOptions(workspace: workspace, bucket: bucket, stateDirectory: "/", maxFileSize: maxSize)
@@ -65,6 +75,10 @@ struct MountCommand: ParsableCommand {
         }
         guard pollInterval > 0, pollInterval <= 60 else { throw ValidationError("--poll-interval must be in (0, 60] seconds") }
         guard (2...3600).contains(s3Timeout) else { throw ValidationError("--s3-timeout must be between 2 and 3600 seconds") }
+        guard refreshInterval == 0 || (0.5...86400).contains(refreshInterval) else {
+            throw ValidationError("--refresh-interval must be 0 (off) or between 0.5 and 86400 seconds")
+        }
+        guard (0...30 * 86400).contains(deleteDelay) else { throw ValidationError("--delete-delay must be between 0 and 2592000 seconds (30 days)") }
     }
 
     func run() throws {
@@ -107,6 +121,10 @@ struct MountCommand: ParsableCommand {
             options.presignExpiry = presignExpiry
             options.pollInterval = pollInterval
             options.s3Timeout = s3Timeout
+            options.refreshInterval = refreshInterval
+            options.deleteDelay = deleteDelay
+            // The log window must outlast the longest PUT of an entry (the s3-timeout).
+            options.logWindow = max(options.logWindow, 4 * s3Timeout)
             let backend = try generator.map { try BackendAddress(parsing: $0, allowHTTP: allowHTTP).makeBackend() }
             let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(stateDirectory))
             let filesystem = try WorkspaceFilesystem(

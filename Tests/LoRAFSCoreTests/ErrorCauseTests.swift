@@ -28,18 +28,6 @@ struct ErrorCauseTests {
         #expect(try fixture.catalog.allLoRAs().isEmpty)
     }
 
-    @Test func aDeleteThatS3FailsIsEIOWithTheServersCodeAndTheLoRAStays() throws {
-        let fixture = try Fixture()
-        try fixture.copy(TestLoRA.safetensors(), to: "keep.safetensors")
-        fixture.store.fail(.delete, with: S3Error(status: 503, code: "SlowDown", message: "Please reduce your request rate",
-                                                   requestID: "REQ9", operation: "DeleteObject"))
-        let error = try #require(throwing { try fixture.fs.unlink(path: "/keep.safetensors") })
-        #expect(error.errno == EIO)
-        #expect(error.reason.contains("keep.safetensors: S3 refused the delete, so it stays"))
-        #expect(error.reason.contains("SlowDown") && error.reason.contains("REQ9"))
-        #expect(try fixture.fs.attributes(path: "/keep.safetensors").size > 0)
-    }
-
     @Test func aSpecRefusalIsEINVALNamingTheField() throws {
         let refused = FSError(.spec("generate/a.json", .init(field: "frames", reason: "must be 4n+1")))
         #expect(refused.errno == EINVAL)

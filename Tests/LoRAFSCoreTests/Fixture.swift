@@ -16,17 +16,28 @@ struct Fixture {
     let catalog: SQLiteCatalog
     let fs: WorkspaceFilesystem
     let partSize: UInt64
+    let stateDirectory: String
 
-    init(partSize: UInt64 = 1024, maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize, s3Timeout: Double = 120) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lorafs-core-\(UUID())").path
+    /// - Parameters:
+    ///   - store: another fixture's store, for a second mount of the same workspace.
+    ///   - stateDirectory: an earlier fixture's, for a remount (a fresh one by default).
+    ///   - deleteDelay: objects no name points at are deleted at once by default.
+    init(partSize: UInt64 = 1024, maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize, s3Timeout: Double = 120,
+         store: MemoryObjectStore? = nil, stateDirectory: String? = nil, catalog: SQLiteCatalog? = nil,
+         deleteDelay: TimeInterval = 0) throws {
+        let directory = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("lorafs-core-\(UUID())").path
         var options = try WorkspaceOptions(workspace: "test", bucket: "bucket", stateDirectory: directory, maxFileSize: maxFileSize)
         options.partSize = partSize
         options.maxPartsInFlight = 2
         options.s3Timeout = s3Timeout
+        // Refreshes only when a test asks (`fs.refresh()`).
+        options.refreshInterval = 0
+        options.deleteDelay = deleteDelay
         self.partSize = partSize
-        store = MemoryObjectStore(minimumPartSize: Int(min(partSize, UInt64(MemoryObjectStore.s3MinimumPartSize))))
-        catalog = try SQLiteCatalog()
-        fs = try WorkspaceFilesystem(options: options, store: store, catalog: catalog, logger: Logger(label: "test"))
+        self.stateDirectory = directory
+        self.store = store ?? MemoryObjectStore(minimumPartSize: Int(min(partSize, UInt64(MemoryObjectStore.s3MinimumPartSize))))
+        self.catalog = try catalog ?? SQLiteCatalog()
+        fs = try WorkspaceFilesystem(options: options, store: self.store, catalog: self.catalog, logger: Logger(label: "test"))
     }
 
     /// What `cp` does: create, write in chunks, close (flush + release).

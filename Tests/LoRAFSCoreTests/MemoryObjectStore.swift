@@ -20,7 +20,7 @@ final class MemoryObjectStore: ObjectStore {
 
     /// The calls a test can count, make fail or make hang.
     enum Operation: String, CaseIterable, Sendable {
-        case put, create, part, complete, abort, get, delete
+        case put, create, part, complete, abort, get, delete, list
     }
 
     struct Fault: Error, CustomStringConvertible {
@@ -183,7 +183,25 @@ final class MemoryObjectStore: ObjectStore {
     func uri(of key: String) -> String { "s3://memory/\(key)" }
 
     func listObjects(prefix: String) throws -> [(key: String, size: UInt64)] {
-        state.withLock { $0.objects.filter { $0.key.hasPrefix(prefix) }.map { (key: $0.key, size: UInt64($0.value.count)) } }
+        try listObjects(prefix: prefix, startAfter: "")
+    }
+
+    func listObjects(prefix: String, startAfter: String) throws -> [(key: String, size: UInt64)] {
+        try check(.list)
+        return state.withLock {
+            $0.objects.filter { $0.key.hasPrefix(prefix) && $0.key > startAfter }.map { (key: $0.key, size: UInt64($0.value.count)) }
+                .sorted { $0.key < $1.key }
+        }
+    }
+
+    func putObjectIfAbsent(key: String, body: [UInt8]) throws -> Bool {
+        try check(.put)
+        return state.withLock {
+            guard $0.objects[key] == nil else { return false }
+            $0.objects[key] = body
+            $0.putKeys.append(key)
+            return true
+        }
     }
 
     func metadata(of key: String) throws -> [String: String]? {

@@ -152,9 +152,16 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(errno { try fixture.fs.rename(from: "/b.safetensors", to: "/b.txt", noReplace: false) } == EPERM)
     fixture.fs.shutdown()  // the manifest is rewritten in the background; unmount waits for it
     #expect(fixture.store.loraKeys == [key])
-    // Not one byte of the LoRA was sent again: the only write is its manifest, now naming b.
-    let written = fixture.store.state.withLock { Array($0.putKeys.dropFirst(puts)) }
-    #expect(written.count == 1 && written.allSatisfy { $0.contains("/manifests/") }, "\(written)")
+    // Not one byte of the LoRA was sent again: the writes are its manifest, now naming b,
+    // and one entry of the workspace's change log (a gone, b the same object).
+    let all = fixture.store.state.withLock { Array($0.putKeys.dropFirst(puts)) }
+    let written = all.filter { !$0.contains("/log/") }
+    #expect(written.count == 1 && written.allSatisfy { $0.contains("/manifests/") }, "\(all)")
+    let entries = all.filter { $0.contains("/log/") }
+    #expect(entries.count == 1, "\(all)")
+    let entry = try LogEntry.decode(try #require(entries.first.flatMap { fixture.store.object($0) }))
+    #expect(entry.changes.map(\.name) == ["a.safetensors", "b.safetensors"])
+    #expect(entry.changes.map(\.lora?.objectKey) == [nil, key])
     #expect(fixture.store.state.withLock { ($0.calls[.create], $0.calls[.part]) } == (creates, parts))
     let manifest = try #require(written.first.flatMap { fixture.store.object($0) })
     #expect(String(decoding: manifest, as: UTF8.self).contains(#""b.safetensors""#))
@@ -178,7 +185,8 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(fixture.eventually { fixture.store.manifestKeys.count == 1 })
     let manifest = String(decoding: fixture.store.object(fixture.store.manifestKeys[0]) ?? [], as: UTF8.self)
     #expect(manifest.contains("\"style.safetensors\""))
-    #expect(fixture.store.totalCalls - before <= 2, "the rename made \(fixture.store.totalCalls - before) S3 calls (a GET to read back, a manifest PUT)")
+    #expect(fixture.store.totalCalls - before <= 3,
+            "the rename and read made \(fixture.store.totalCalls - before) S3 calls (a GET to read back, a manifest PUT, a log entry PUT)")
 }
 
 @Test func theRenameOfAnUploadedStagingFileMakesNoS3RequestEvenWhenS3Hangs() throws {
@@ -245,16 +253,32 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(fixture.fs.lastError?.hasSuffix("(ECANCELED)") == true)
 }
 
-@Test func removingWhenS3RefusesFailsWithEIOAndKeepsTheLoRA() throws {
+@Test func removingNeverWaitsOnS3AndTheDeleteIsTriedAgainUntilS3TakesIt() throws {
     let fixture = try Fixture()
     try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
+    let key = try #require(fixture.store.loraKeys.first)
     fixture.store.fail(.delete)
-    #expect(errno { try fixture.fs.unlink(path: "/a.safetensors") } == EIO)
-    #expect(try fixture.catalog.allLoRAs().count == 1)
-    fixture.store.fail(.delete, false)
     try fixture.fs.unlink(path: "/a.safetensors")
     #expect(try fixture.catalog.allLoRAs().isEmpty)
-    #expect(fixture.store.loraKeys.isEmpty)
+    #expect(throws: FSError.self) { try fixture.fs.attributes(path: "/a.safetensors") }
+    // S3 refused the deferred delete: the object waits for the next try, no row points at it.
+    #expect(fixture.eventually { fixture.store.injected(.delete) > 0 })
+    #expect(fixture.store.loraKeys == [key])
+    fixture.store.fail(.delete, false)
+    #expect(fixture.eventually(within: 10) { fixture.store.loraKeys.isEmpty })
+}
+
+@Test func aReplacedObjectIsDeletedOnlyAfterTheDeleteDelay() throws {
+    let fixture = try Fixture(deleteDelay: 1.5)
+    try fixture.copy(TestLoRA.safetensors(dataBytes: 100), to: "v.safetensors")
+    let old = try #require(fixture.store.loraKeys.first)
+    try fixture.copy(TestLoRA.safetensors(dataBytes: 200), to: "v.safetensors")
+    // Another mount may still be reading the old object: it stays for the delay.
+    #expect(fixture.store.loraKeys.count == 2)
+    Thread.sleep(forTimeInterval: 0.5)
+    #expect(fixture.store.object(old) != nil)
+    #expect(fixture.eventually(within: 5) { fixture.store.object(old) == nil })
+    #expect(fixture.store.loraKeys.count == 1)
 }
 
 @Test func writingPastTheSizeLimitFailsAtOnceWithEFBIG() throws {

@@ -198,6 +198,9 @@ class Mount:
             a.append("--foreground")
         if self.max_size is not None:
             a += ["--max-size", str(self.max_size)]
+        # Objects nothing names are deleted at once here (tests of the delay pass their own,
+        # which comes later and wins).
+        a += ["--delete-delay", "0"]
         return a + self.extra_args
 
     def env(self) -> dict[str, str]:
@@ -263,7 +266,11 @@ class Mount:
             run(["fusermount3", "-u", "-z", self.mnt])
 
     def log(self, n=80) -> str:
-        return "--- lorafs log (last lines) ---\n" + seaweed.tail(self.log_path, n)
+        text = "--- lorafs log (last lines) ---\n" + seaweed.tail(self.log_path, n)
+        # A crash's own words come before its backtrace, which would push them out of the tail.
+        crash = [l for l in self.log_path.read_text(errors="replace").splitlines()
+                 if "Fatal error" in l or "Crash" in l or "💣" in l] if self.log_path.exists() else []
+        return text + ("\n--- crash ---\n" + "\n".join(crash[:10]) if crash else "")
 
     # --- inside the mount -------------------------------------------------
     def p(self, name: str) -> Path:
@@ -319,6 +326,15 @@ class Mount:
         finally:
             con.close()
         return {r["name"]: dict(r) for r in rows}
+
+    def status(self) -> dict[str, str]:
+        """`.lorafs/status` as key: value pairs (top-level lines only)."""
+        lines = self.p(".lorafs/status").read_text().splitlines()
+        return dict(l.split(": ", 1) for l in lines if ": " in l and not l.startswith(" "))
+
+    def wait_published(self, timeout=15.0):
+        """Until this mount's changes are all in the bucket's change log."""
+        assert wait_until(lambda: self.status()["changes_not_yet_published"] == "0", timeout), self.status()
 
     def wait_no_uploads(self, timeout=15.0) -> list[dict]:
         wait_until(lambda: not self.uploads(), timeout)

@@ -145,6 +145,7 @@ def test_with_s3_down_every_cp_fails_in_time_and_the_catalog_is_unchanged(lorafs
     try:
         old = src.valid(f"keep-{down}.safetensors", 12 * MiB, seed=51)
         assert m.cp(old).returncode == 0
+        m.wait_published()
         catalog, objects = m.catalog(), m.all_objects()
         newer = src.valid(f"keep-{down}-v2.safetensors", 20 * MiB, seed=52)
         copies = [(src.small, src.small.name), (src.big, src.big.name), (newer, old.name)]

@@ -46,7 +46,8 @@ def test_rm_deletes_object_and_row(mnt, src):
     assert r.returncode == 0, r.stderr
     assert mnt.listing() == ["stays.safetensors"]
     assert "gone.safetensors" not in mnt.catalog()
-    assert mnt.head(key) is None
+    # The object goes once no mount's name points at it, after --delete-delay (0 here).
+    assert wait_until(lambda: mnt.head(key) is None), key
     assert list(mnt.objects()) == [mnt.catalog()["stays.safetensors"]["object_key"]]
 
 

@@ -96,7 +96,7 @@ def test_nfc_and_nfd_spellings_are_one_name(mnt, src):
     assert sha256_file(mnt.p(nfd)) == sha256_file(src.small2)
     os.unlink(mnt.p(nfd))
     assert not [n for n in mnt.catalog() if n.startswith("caf")]
-    assert not mnt.objects()
+    assert wait_until(lambda: not mnt.objects()), mnt.objects()
 
 
 def test_a_name_that_is_not_utf8_is_refused_with_einval(mnt, src):

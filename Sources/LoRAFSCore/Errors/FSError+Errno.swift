@@ -20,7 +20,7 @@ extension FSError {
         case .notPermitted, .renameOutsideRoot: EPERM
         case .renameExchange, .badRange, .spec, .invalidOption, .invalidName: EINVAL
         case .busy: EBUSY
-        case .stagingDiscarded: ECANCELED
+        case .stagingDiscarded, .superseded: ECANCELED
         case .badHandle, .notOpenForWriting: EBADF
         case .refused(_, let error): error.kind == .unsafePickle ? EACCES : EINVAL
         case .tooLarge, .specTooLarge: EFBIG
@@ -46,6 +46,8 @@ extension FSError {
         case .stagingDiscarded(let subject, let after):
             after > 0 ? "\(subject): a temporary file never renamed to a LoRA name; discarded after \(after) s, nothing stored"
                 : "\(subject): a temporary file never renamed to a LoRA name; discarded at unmount, nothing stored"
+        case .superseded(let subject, let what, let mount):
+            "\(subject): a later change from mount \(mount) replaced \(what); every mount now shows that change (last writer wins)"
         case .badHandle: "bad file handle"
         case .notOpenForWriting: "file not open for writing"
         case .badRange(let what): what
@@ -136,7 +138,6 @@ extension FSError.Step {
         case .upload: "upload to S3 failed"
         case .record: "recording the upload failed"
         case .read: "read from S3 failed"
-        case .delete: "S3 refused the delete, so it stays"
         case .deleteRecord: "the catalog refused the removal, so it stays"
         case .rename: "catalog update failed"
         case .presign: "cannot presign the LoRA URLs"

@@ -31,6 +31,10 @@ public struct FSError: Error, CustomStringConvertible {
         case busy(_ subject: String)
         /// A temporary file whose rename never came was thrown away (its bytes were never stored).
         case stagingDiscarded(_ subject: String, after: Int)
+        /// Another mount wrote, renamed or removed this name after this mount did: the
+        /// other change is the one every mount keeps (last writer wins), and what was
+        /// written here (`what`) is no longer listed.
+        case superseded(_ subject: String, what: String, byMount: String)
         case renameExchange
         case badHandle
         case notOpenForWriting
@@ -51,7 +55,7 @@ public struct FSError: Error, CustomStringConvertible {
 
     /// What the mount was doing when a layer below failed; part of the sentence.
     public enum Step: Sendable {
-        case spool, upload, record, read, delete, deleteRecord, rename
+        case spool, upload, record, read, deleteRecord, rename
         case presign, submitJob(backend: String), cancelJob, forgetJob, recordJob
     }
 

@@ -3,7 +3,8 @@ import Foundation
 import LoRAFormats
 
 extension LoRALibrary {
-    /// `unlink`: deletes the object, then the row. If S3 refuses, the LoRA stays.
+    /// `unlink`: removes the row (and tells the bucket's log); the object is deleted
+    /// after the delete delay, once no mount's name points at it. `rm` never waits on S3.
     func unlink(_ path: [String]) throws(FSError) {
         let name = try name(path)
         let record = services.mirror[name]
@@ -17,34 +18,19 @@ extension LoRALibrary {
             return
         }
         guard let record else { throw FSError.notFound(name) }
-        // The row goes first, and only if it is still the one we saw: a row never
-        // points at a deleted object, and a LoRA renamed or replaced meanwhile
-        // (another process, another mount) keeps its bytes.
-        do { try services.catalog.delete(named: name, ifCurrentObjectKey: record.objectKey) } catch {
+        // Only if the row is still the one we saw: a LoRA renamed or replaced
+        // meanwhile (another process, another mount) keeps its bytes.
+        do {
+            try services.sync.change([.init(name: name, lora: nil)]) {
+                try services.catalog.delete(named: name, ifCurrentObjectKey: record.objectKey)
+            }
+        } catch {
             refreshAfterConflict(error)
             throw services.report(.failed(name, .deleteRecord, error))
         }
         CrashPoint.reach(.rowDeleted)
-        // S3 gets a moment (the kernel holds the directory's lock meanwhile, so `ls`
-        // waits too); a slow or hung S3 finishes the delete in the background, and
-        // what it cannot delete stays an orphan for fsck: never a row without an object.
-        switch services.background.run("delete \(record.objectKey)", patience: Self.deletePatience, { [services] in
-            try services.deleteObjectsNow(of: record)
-        }) {
-        case .done:
-            break
-        case .continuing:
-            services.logger.notice("S3 is slow: the object is deleted in the background", metadata: ["name": "\(name)"])
-        case .failed(let error):
-            // S3 refused: the LoRA stays, under its row again.
-            do { try services.catalog.upsert(record, ifCurrentObjectKey: nil) } catch {
-                services.mirror.remove(name)
-                services.logger.warning("the row of an object S3 would not delete could not be restored; fsck will report the object",
-                                        metadata: ["name": "\(name)", "key": "\(record.objectKey)", "error": "\(error)"])
-            }
-            throw services.report(.failed(name, .delete, error))
-        }
         services.mirror.remove(name)
+        services.sync.scheduleDelete(record)
         services.logger.info("deleted", metadata: ["name": "\(name)", "key": "\(record.objectKey)"])
     }
 
@@ -71,22 +57,23 @@ extension LoRALibrary {
         guard LoRANameRules.classify(target) == LoRANameRules.classify(source) else {
             throw services.report(.notPermitted("\(source) -> \(target)", "renaming cannot change the file type"))
         }
+        var renamed = record
+        renamed.name = target
         let replaced: LoRARecord?
-        do { replaced = try services.catalog.rename(from: source, to: target, ifCurrentObjectKey: record.objectKey) } catch {
+        do {
+            replaced = try services.sync.change([.init(name: source, lora: nil), .init(name: target, lora: renamed)]) {
+                try services.catalog.rename(from: source, to: target, ifCurrentObjectKey: record.objectKey)
+            }
+        } catch {
             refreshAfterConflict(error)
             throw services.report(.failed("\(source) -> \(target)", .rename, error))
         }
         CrashPoint.reach(.renameRecorded)
-        var renamed = record
-        renamed.name = target
         services.mirror.rename(from: source, to: renamed)
-        if let replaced, replaced.objectKey != record.objectKey { services.deleteObjects(of: replaced) }
+        if let replaced, replaced.objectKey != record.objectKey { services.sync.scheduleDelete(replaced) }
         // The bucket learns the new name in the background: `mv` never waits on S3.
         services.background.later("rewrite the manifest of \(target)") { [services, renamed] in try services.putManifest(of: renamed) }
     }
-
-    /// How long `rm` waits for S3 before leaving the delete to the background.
-    static let deletePatience: TimeInterval = 2
 
     /// A conditional update found a row someone else changed (a shared catalog):
     /// the mirror catches up, so the user sees what is there now.

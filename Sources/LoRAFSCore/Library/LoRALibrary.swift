@@ -51,6 +51,7 @@ final class LoRALibrary: Subtree {
     func attributes(of path: [String], handle: (any OpenFile)?, caller: ProcessIdentity?) throws(FSError) -> FileAttributes {
         let name = try name(path)
         if let handle = handle as? PendingFileHandle, handle.isWriter { return handle.file.attributes }
+        if let handle = handle as? StoredObjectFile, let attributes = handle.attributes { return attributes }
         if let record = services.mirror[name] { return Self.attributes(of: record) }
         guard let file = visiblePending(name, to: caller) else { throw FSError.notFound(name) }
         return file.attributes
@@ -106,12 +107,13 @@ final class LoRALibrary: Subtree {
                 // `touch` opens for writing and writes nothing: let it; a write is refused.
                 guard let record = services.mirror[name] else { throw services.report(FSError(refusal)) }
                 return StoredObjectFile(key: record.objectKey, size: UInt64(record.size), subject: name, services: services,
-                                        writeRefusal: refusal)
+                                        writeRefusal: refusal, attributes: Self.attributes(of: record))
             }
             return try create(path, caller: caller)
         }
         if let record = services.mirror[name] {
-            return StoredObjectFile(key: record.objectKey, size: UInt64(record.size), subject: name, services: services)
+            return StoredObjectFile(key: record.objectKey, size: UInt64(record.size), subject: name, services: services,
+                                    attributes: Self.attributes(of: record))
         }
         guard let file = visiblePending(name, to: caller) else { throw FSError.notFound(name) }
         let opened = pending.withLock { map -> Bool in

@@ -81,8 +81,8 @@ extension PendingFile {
     }
 
     /// Records an uploaded object under its name (lock held): the manifest (now, or
-    /// in the background after the row), the catalog row and the mirror; the object
-    /// it replaces is deleted in the background.
+    /// in the background after the row), the change-log entry and the catalog row,
+    /// and the mirror; the object it replaces is deleted after the delete delay.
     private func record(_ record: LoRARecord, manifestNow: Bool) throws(FSError) {
         let name = record.name
         do {
@@ -90,10 +90,10 @@ extension PendingFile {
                 try services.putManifest(of: record)
                 CrashPoint.reach(.manifestWritten)
             }
-            let replaced = try services.catalog.upsert(record)
+            let replaced = try services.sync.change([.init(name: name, lora: record)]) { try services.catalog.upsert(record) }
             CrashPoint.reach(.uploadRecorded)
             services.mirror.store(record)
-            if let replaced, replaced.objectKey != record.objectKey { services.deleteObjects(of: replaced) }
+            if let replaced, replaced.objectKey != record.objectKey { services.sync.scheduleDelete(replaced) }
         } catch {
             services.deleteObjects(of: record)
             failure = services.report(.failed(name, .record, error))

@@ -28,6 +28,19 @@ public final class WorkspaceFilesystem: Sendable {
             SpecInbox(services: services, jobs: jobs),
             JobsFolder(services: services, jobs: jobs),
         ]
+        // What other mounts changed meanwhile (or, for a new state directory, the
+        // whole catalog) comes from the bucket before the first request.
+        try services.sync.bootstrap { [services] in
+            _ = try CatalogCheck(store: services.store, workspace: options.workspace).run(catalog: services.catalog, rebuild: true)
+        }
+        services.sync.start()
+    }
+
+    /// Applies what other mounts changed since the last refresh (`lorafs refresh`, `touch .lorafs/refresh`).
+    @discardableResult
+    public func refresh() -> (applied: Int, milliseconds: Int, error: String?) {
+        let report = services.sync.refresh()
+        return (report.applied, report.milliseconds, report.error)
     }
 
     /// Where a path goes: its subtree and the components below the subtree's
@@ -145,6 +158,7 @@ public final class WorkspaceFilesystem: Sendable {
     public func shutdown() {
         library.shutdown()
         for folder in folders { folder.shutdown() }
+        services.sync.stop()
         services.background.finish(timeout: services.options.s3Timeout)
     }
 

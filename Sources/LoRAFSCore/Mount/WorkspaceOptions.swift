@@ -26,6 +26,16 @@ public struct WorkspaceOptions: Sendable {
     public var s3Timeout: TimeInterval = 120
     /// The fastest a job's status is polled; idle jobs back off to 30 s.
     public var pollInterval: TimeInterval = 2
+    /// Seconds between refreshes from the bucket's change log (`--refresh-interval`; 0: only at
+    /// mount and on `touch .lorafs/refresh`).
+    public var refreshInterval: TimeInterval = 30
+    /// How long an object no name points at any more (replaced, removed) stays in the bucket, so
+    /// that other mounts still reading it finish (`--delete-delay`).
+    public var deleteDelay: TimeInterval = 600
+    /// How late a change-log entry may land and still be applied in order: above the longest
+    /// PUT (the s3-timeout) plus the clock difference between machines. Entries held back
+    /// longer are given a fresh key before they go.
+    public var logWindow: TimeInterval = 600
     /// A human description of the endpoint for `.lorafs/status` (never credentials).
     public var endpointDescription = ""
 

@@ -20,6 +20,8 @@ final class WorkspaceServices: Sendable {
     let partBuffers: PartBufferPool
     /// Deletes and manifest rewrites that `rm` and `mv` do not wait for.
     let background: BackgroundStorage
+    /// The bucket's change log: what this mount changes goes there, what others change comes from there.
+    let sync: WorkspaceSync
     let mountedAt = Date()
 
     init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, logger: Logger) throws {
@@ -33,6 +35,11 @@ final class WorkspaceServices: Sendable {
         downloads = WorkerPool(name: "lorafs-download", threads: 4)
         partBuffers = PartBufferPool(capacity: Int(options.partSize), maximumIdle: options.maxPartsInFlight + 2)
         background = BackgroundStorage(logger: logger)
+        sync = try WorkspaceSync(options: options, store: store, catalog: catalog, mirror: mirror, logger: logger) {
+            [journal, logger] error in
+            journal.record(error)
+            logger.error("\(error.reason)", metadata: ["errno": "\(FSError.errnoName(error.errno))"])
+        }
     }
 
     deinit {

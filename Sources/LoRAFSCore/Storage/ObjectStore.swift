@@ -5,6 +5,8 @@
 /// thread of Swift's cooperative pool.
 public protocol ObjectStore: Sendable {
     func putObject(key: String, body: [UInt8], metadata: [String: String], contentSHA256: [UInt8]) throws
+    /// A PUT with `If-None-Match: *`: returns false, storing nothing, if the key already exists (412).
+    func putObjectIfAbsent(key: String, body: [UInt8]) throws -> Bool
     func createMultipartUpload(key: String, metadata: [String: String]) throws -> String
     func uploadPart(key: String, uploadID: String, partNumber: Int, body: UnsafeRawBufferPointer) throws -> String
     func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws
@@ -18,6 +20,8 @@ public protocol ObjectStore: Sendable {
     func uri(of key: String) -> String
     /// Every object under `prefix`: key and size.
     func listObjects(prefix: String) throws -> [(key: String, size: UInt64)]
+    /// The objects under `prefix` whose keys sort after `startAfter`, in key order.
+    func listObjects(prefix: String, startAfter: String) throws -> [(key: String, size: UInt64)]
     /// An object's user metadata (without the `x-amz-meta-` prefix), nil if it does not exist.
     func metadata(of key: String) throws -> [String: String]?
 }

@@ -12,6 +12,15 @@ public struct S3ObjectStore: ObjectStore {
                              contentSHA256: contentSHA256.isEmpty ? nil : contentSHA256)
     }
 
+    public func putObjectIfAbsent(key: String, body: [UInt8]) throws -> Bool {
+        do {
+            try client.putObject(key: key, body: body, ifNoneMatch: true)
+            return true
+        } catch where error.status == 412 {
+            return false
+        }
+    }
+
     public func createMultipartUpload(key: String, metadata: [String: String]) throws -> String {
         let started = ContinuousClock.now
         let first: S3Error
@@ -73,6 +82,10 @@ public struct S3ObjectStore: ObjectStore {
 
     public func listObjects(prefix: String) throws -> [(key: String, size: UInt64)] {
         try client.listObjects(prefix: prefix).map { (key: $0.key, size: $0.size) }
+    }
+
+    public func listObjects(prefix: String, startAfter: String) throws -> [(key: String, size: UInt64)] {
+        try client.listObjects(prefix: prefix, startAfter: startAfter).map { (key: $0.key, size: $0.size) }
     }
 
     public func metadata(of key: String) throws -> [String: String]? {

@@ -7,8 +7,13 @@ final class StoredObjectFile: OpenFile {
     /// Opened for writing without O_TRUNC (`touch`, an append): the open succeeds,
     /// a write fails with this.
     private let writeRefusal: FSError.Failure?
+    /// What `fstat` on the descriptor shows: the file as it was opened, even once its
+    /// name is gone (removed here, or by another mount and then refreshed away).
+    let attributes: FileAttributes?
 
-    init(key: String, size: UInt64, subject: String, services: WorkspaceServices, writeRefusal: FSError.Failure? = nil) {
+    init(key: String, size: UInt64, subject: String, services: WorkspaceServices, writeRefusal: FSError.Failure? = nil,
+         attributes: FileAttributes? = nil) {
+        self.attributes = attributes
         reader = ObjectReader(key: key, size: size, store: services.store, pool: services.downloads)
         self.subject = subject
         self.services = services

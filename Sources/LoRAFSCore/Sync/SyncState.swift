@@ -1,0 +1,81 @@
+import Catalog
+import Foundation
+import Platform
+
+/// What a mount remembers of the log between runs (`STATE_DIR/sync.json`, 0600,
+/// replaced durably): where its last refresh got to, the clock of its keys, the
+/// changes of the last `window` (to apply late entries in key order, whatever
+/// order they arrive in), and the objects waiting for their deferred delete.
+struct SyncState: Codable {
+    struct PendingDelete: Codable, Equatable {
+        var record: LoRARecord
+        /// Seconds since 1970: not deleted before.
+        var notBefore: Double
+    }
+
+    /// This state directory's mount ID, in every key it writes.
+    var mount = LogKey.newMountID()
+    /// The greatest key a refresh listed.
+    var cursor: String?
+    /// The hybrid clock: the greatest millisecond seen or used.
+    var clock: Int64 = 0
+    var sequence = 0
+    /// Per name, the key of the change it shows, for the changes within the window.
+    var revisions: [String: String] = [:]
+    /// The entries within the window already applied (listed again by each refresh).
+    var applied: Set<String> = []
+    var deletes: [PendingDelete] = []
+
+    /// Forgets what is older than the window before the cursor: an entry older
+    /// than that is never listed again, so none of it can matter.
+    mutating func prune(windowMilliseconds: Int64) {
+        guard let cursor, let key = LogKey(cursor) else { return }
+        let floor = LogKey.floor(key.milliseconds - windowMilliseconds)
+        applied = applied.filter { $0 > floor }
+        revisions = revisions.filter { $0.value > floor }
+    }
+
+    static func load(from path: String) throws -> SyncState? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try JSONDecoder().decode(SyncState.self, from: data)
+    }
+
+    func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try DurableFiles.write([UInt8](try encoder.encode(self)), to: path)
+    }
+}
+
+/// Changes made here and not yet in the bucket's log (`STATE_DIR/outbox/KEY.json`):
+/// written durably before the catalog transaction they describe, removed once
+/// the log has them. A crash between leaves an entry that is published at the
+/// next mount and applied there like any other (the catalog then agrees with it).
+struct Outbox {
+    let folder: String
+
+    init(folder: String) throws {
+        self.folder = folder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    private func path(_ key: LogKey) -> String { folder + "/" + key.description + ".json" }
+
+    func add(_ entry: LogEntry, as key: LogKey) throws { try DurableFiles.write(try entry.encoded(), to: path(key)) }
+
+    func remove(_ key: LogKey) throws { try DurableFiles.remove(path(key)) }
+
+    func read(_ key: LogKey) throws -> LogEntry {
+        guard let data = FileManager.default.contents(atPath: path(key)) else {
+            throw SystemError(errno: ENOENT, call: "open", path: path(key))
+        }
+        return try LogEntry.decode([UInt8](data))
+    }
+
+    /// The entries waiting, oldest first.
+    func pending() -> [LogKey] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return files.filter { $0.hasSuffix(".json") }.compactMap { LogKey(String($0.dropLast(5))) }.sorted()
+    }
+}

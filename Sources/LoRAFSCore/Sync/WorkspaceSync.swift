@@ -1,0 +1,466 @@
+import Catalog
+import Foundation
+import Logging
+import Synchronization
+
+/// Keeps this mount's catalog in step with every other mount of the workspace,
+/// through the change log in the bucket (`WorkspaceLog.swift`).
+///
+/// - A change made here (`change(_:_:)`) goes into the outbox first, then into
+///   the catalog; the publisher thread puts it in the log (`If-None-Match: *`),
+///   so `mv` and `rm` never wait on S3.
+/// - A refresh (at mount, every `refreshInterval`, on `touch .lorafs/refresh`)
+///   lists the log after its cursor minus `window` and applies the entries it has
+///   not applied, per name by key: the greatest key wins on every mount, whatever
+///   order entries arrive in. When another mount's change replaces one made here,
+///   `.lorafs/errors` says so.
+/// - Objects no name points at any more (replaced, removed, lost to another
+///   mount's write) are deleted `deleteDelay` after, once a refresh shows no name
+///   of any mount points at them: a mount still reading one has time to finish.
+///
+/// Locks: `state` is never held across S3 or catalog I/O; `refreshing` serialises
+/// refreshes only, so `getattr`, `readdir` and writes never wait for one.
+final class WorkspaceSync: @unchecked Sendable {
+    struct Report: Sendable {
+        var at = Date()
+        var milliseconds = 0
+        var applied = 0
+        var listed = 0
+        var error: String?
+    }
+
+    /// What a change waits with between its outbox entry and its catalog transaction.
+    private struct Ticket {
+        let key: LogKey
+        /// Each name's revision before the change, to put back if it fails.
+        let previous: [(String, String?)]
+    }
+
+    private let options: WorkspaceOptions
+    private let layout: ObjectLayout
+    private let store: any ObjectStore
+    private let catalog: any LoRACatalog
+    private let mirror: CatalogMirror
+    private let journal: @Sendable (FSError) -> Void
+    private let logger: Logger
+    private let statePath: String
+    private let outbox: Outbox
+
+    private let state: Mutex<SyncState>
+    private let refreshing = Mutex(())
+    /// One publisher at a time (the thread, an explicit `publish()`, the unmount).
+    private let publishing = Mutex(())
+    private let wake = NSCondition()
+    private var stopping = false  // guarded by `wake`
+    private var running = 0  // threads not yet returned, guarded by `wake`
+    private var threads: [Thread] = []
+    private let lastReport = Mutex<Report?>(nil)
+    /// True when no state was found: the catalog is rebuilt from the bucket at `bootstrap()`.
+    let isFresh: Bool
+
+    /// Late entries within this much of the cursor are still applied, in key order.
+    var windowMilliseconds: Int64 { Int64(options.logWindow * 1000) }
+
+    init(options: WorkspaceOptions, store: any ObjectStore, catalog: any LoRACatalog, mirror: CatalogMirror,
+         logger: Logger, journal: @escaping @Sendable (FSError) -> Void) throws {
+        self.options = options
+        layout = options.layout
+        self.store = store
+        self.catalog = catalog
+        self.mirror = mirror
+        self.logger = logger
+        self.journal = journal
+        statePath = options.stateDirectory + "/sync.json"
+        outbox = try Outbox(folder: options.stateDirectory + "/outbox")
+        let loaded: SyncState?
+        do { loaded = try SyncState.load(from: statePath) } catch {
+            logger.warning("the sync state is unreadable; rebuilding the catalog from the bucket", metadata: ["error": "\(error)"])
+            loaded = nil
+        }
+        isFresh = loaded == nil
+        state = Mutex(loaded ?? SyncState())
+    }
+
+    var mountID: String { state.withLock { $0.mount } }
+
+    // MARK: - Changes made here
+
+    /// Records a change made here: its log entry in the outbox, then `apply` (the
+    /// catalog transaction). If `apply` throws, the entry is withdrawn.
+    ///
+    /// The names carry the change's key from before `apply`, so a refresh running
+    /// meanwhile cannot put an older entry over it.
+    func change<T>(_ changes: [LogEntry.Change], _ apply: () throws -> T) throws -> T {
+        let ticket = try prepare(changes)
+        let result: T
+        do { result = try apply() } catch {
+            try? outbox.remove(ticket.key)
+            state.withLock { state in
+                for (name, revision) in ticket.previous where state.revisions[name] == ticket.key.description {
+                    state.revisions[name] = revision
+                }
+            }
+            throw error
+        }
+        saveState()
+        signal()
+        return result
+    }
+
+    private func prepare(_ changes: [LogEntry.Change]) throws -> Ticket {
+        let key = nextKey()
+        try outbox.add(LogEntry(workspace: options.workspace, mount: mountID, changes: changes), as: key)
+        let previous = state.withLock { state in
+            changes.map { change in
+                defer { state.revisions[change.name] = key.description }
+                return (change.name, state.revisions[change.name])
+            }
+        }
+        return Ticket(key: key, previous: previous)
+    }
+
+    /// A key after every key seen or made here.
+    private func nextKey() -> LogKey {
+        state.withLock { state in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            state.clock = max(now, state.clock)
+            state.sequence += 1
+            return LogKey(milliseconds: state.clock, mount: state.mount, sequence: state.sequence)
+        }
+    }
+
+    /// `record`'s object is no longer named here: deleted after the delay, if no name points at it then.
+    func scheduleDelete(_ record: LoRARecord) {
+        state.withLock { state in
+            guard !state.deletes.contains(where: { $0.record.objectKey == record.objectKey }) else { return }
+            state.deletes.append(.init(record: record, notBefore: Date().timeIntervalSince1970 + options.deleteDelay))
+        }
+        saveState()
+        signal()
+    }
+
+    // MARK: - Refresh
+
+    /// Applies what the log holds that this mount has not applied; returns what it did.
+    @discardableResult
+    func refresh() -> Report {
+        refreshing.withLock { _ in
+            let started = ContinuousClock.now
+            var report = Report()
+            do {
+                (report.listed, report.applied) = try refreshOnce()
+            } catch {
+                report.error = "\(error)"
+                logger.warning("refresh from the bucket failed", metadata: ["error": "\(error)"])
+            }
+            report.milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+            lastReport.withLock { $0 = report }
+            return report
+        }
+    }
+
+    private func refreshOnce() throws -> (listed: Int, applied: Int) {
+        let (cursor, applied) = state.withLock { ($0.cursor.flatMap(LogKey.init), $0.applied) }
+        let listing: [(key: String, size: UInt64)]
+        if let cursor {
+            listing = try store.listObjects(prefix: layout.logPrefix, startAfter: layout.logPrefix + LogKey.floor(cursor.milliseconds - windowMilliseconds))
+        } else {
+            listing = try store.listObjects(prefix: layout.logPrefix)
+        }
+        let keys = listing.compactMap { item in layout.logKey(ofObject: item.key).map { ($0, item.size) } }
+        var changed = 0
+        for (key, size) in keys.sorted(by: { $0.0 < $1.0 }) where !applied.contains(key.description) {
+            // S3 failing ends this refresh (the next one reads the entry again); an entry
+            // that is not a log entry is skipped for good, or it would stop every refresh.
+            guard let entry = try readEntry(key, size: size) else { continue }
+            changed += apply(entry, as: key)
+            markApplied(key)
+        }
+        state.withLock { state in
+            if let greatest = keys.map(\.0).max(), state.cursor.map({ greatest.description > $0 }) ?? true {
+                state.cursor = greatest.description
+            }
+            state.prune(windowMilliseconds: windowMilliseconds)
+        }
+        saveState()
+        collectGarbage()
+        return (keys.count, changed)
+    }
+
+    private func readEntry(_ key: LogKey, size: UInt64) throws -> LogEntry? {
+        let bytes = try store.getObject(key: layout.logObjectKey(key), range: 0..<size)
+        do { return try LogEntry.decode(bytes) } catch {
+            logger.warning("skipping an unreadable log entry", metadata: ["key": "\(key)", "error": "\(error)"])
+            markApplied(key)
+            return nil
+        }
+    }
+
+    /// At mount. With a state of its own, a refresh; without one (a new state
+    /// directory, or one that was lost), the catalog becomes what the log says,
+    /// folded name by name. A workspace without a log yet (written by an earlier
+    /// version) starts it: the catalog's rows, else what `rebuildFromManifests`
+    /// finds in the bucket, become its first entry. Rows of this catalog that the
+    /// log never mentions (an island of an earlier version) join the log too.
+    @discardableResult
+    func bootstrap(rebuildFromManifests: () throws -> Void) throws -> Report {
+        guard isFresh else { return refresh() }
+        return try refreshing.withLock { _ in
+            let started = ContinuousClock.now
+            let listing = try store.listObjects(prefix: layout.logPrefix)
+            var final: [String: (key: LogKey, lora: LoRARecord?)] = [:]
+            var keys: [LogKey] = []
+            for item in listing {
+                guard let key = layout.logKey(ofObject: item.key), let entry = try readEntry(key, size: item.size) else { continue }
+                keys.append(key)
+                for change in entry.changes where final[change.name].map({ $0.key < key }) ?? true {
+                    final[change.name] = (key, change.lora)
+                }
+            }
+            var before = try catalog.allLoRAs()
+            if final.isEmpty && before.isEmpty {
+                try rebuildFromManifests()
+                before = try catalog.allLoRAs()
+            }
+            let island = before.filter { final[$0.name] == nil }
+            var rows = final.values.compactMap(\.lora)
+            rows += island
+            try catalog.replaceAllLoRAs(with: rows)
+            try mirror.refresh()
+            state.withLock { state in
+                state.cursor = keys.max()?.description
+                state.applied = Set(keys.map(\.description))
+                state.revisions = final.mapValues { $0.key.description }
+                state.clock = max(state.clock, keys.max()?.milliseconds ?? 0)
+                state.prune(windowMilliseconds: windowMilliseconds)
+            }
+            if !island.isEmpty {
+                try change(island.map { LogEntry.Change(name: $0.name, lora: $0) }) {}
+                logger.notice("added this catalog's LoRAs to the workspace's log", metadata: ["count": "\(island.count)"])
+            }
+            saveState()
+            var report = Report()
+            report.listed = keys.count
+            report.applied = rows.count
+            report.milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+            lastReport.withLock { $0 = report }
+            logger.notice("catalog rebuilt from the bucket", metadata: ["entries": "\(keys.count)", "loras": "\(rows.count)"])
+            return report
+        }
+    }
+
+    private func markApplied(_ key: LogKey) {
+        state.withLock { state in
+            state.applied.insert(key.description)
+            state.clock = max(state.clock, key.milliseconds)
+        }
+    }
+
+    /// Applies one entry, name by name, where it is newer than what the name shows; returns the names changed.
+    private func apply(_ entry: LogEntry, as key: LogKey) -> Int {
+        var changed = 0
+        for change in entry.changes {
+            let newer = state.withLock { state in
+                guard let revision = state.revisions[change.name] else { return true }
+                return key.description > revision
+            }
+            guard newer else { continue }
+            let (current, revision) = (mirror[change.name], state.withLock { $0.revisions[change.name].flatMap(LogKey.init) })
+            if current != change.lora {
+                do {
+                    if let lora = change.lora {
+                        try catalog.upsert(lora)
+                        mirror.store(lora)
+                    } else {
+                        try catalog.delete(named: change.name)
+                        mirror.remove(change.name)
+                    }
+                } catch {
+                    logger.warning("could not apply a change from the bucket's log", metadata: ["name": "\(change.name)", "key": "\(key)", "error": "\(error)"])
+                    continue
+                }
+                changed += 1
+                if let current, current.objectKey != change.lora?.objectKey, let revision, revision.mount == mountID,
+                   key.mount != mountID {
+                    // Ours, replaced by a later change of another mount: its object goes, and the user hears of it.
+                    journal(FSError(.superseded(change.name, what: "the copy stored here (\(current.size) bytes, sha256 \(current.sha256.prefix(12)))", byMount: key.mount)))
+                    scheduleDelete(current)
+                }
+            }
+            state.withLock { $0.revisions[change.name] = key.description }
+        }
+        return changed
+    }
+
+    // MARK: - Deferred deletes
+
+    /// Deletes the objects whose delay ran out and that no name points at.
+    func collectGarbage() {
+        publishing.withLock { _ in collectDue() }
+    }
+
+    private func collectDue() {
+        let now = Date().timeIntervalSince1970
+        let due = state.withLock { $0.deletes.filter { $0.notBefore <= now } }
+        guard !due.isEmpty else { return }
+        let named = Set(mirror.all.map(\.objectKey))
+        for pending in due {
+            if !named.contains(pending.record.objectKey) {
+                do {
+                    try store.deleteObject(key: layout.manifestKey(forObject: pending.record.objectKey))
+                    try store.deleteObject(key: pending.record.objectKey)
+                } catch {
+                    logger.notice("a deferred delete failed; it is tried again", metadata: ["key": "\(pending.record.objectKey)", "error": "\(error)"])
+                    state.withLock { state in
+                        if let index = state.deletes.firstIndex(of: pending) {
+                            state.deletes[index].notBefore = now + min(30, max(1, options.deleteDelay))
+                        }
+                    }
+                    continue
+                }
+                logger.info("deleted an object no name points at", metadata: ["key": "\(pending.record.objectKey)"])
+            }
+            state.withLock { state in state.deletes.removeAll { $0 == pending } }
+        }
+        saveState()
+    }
+
+    // MARK: - Publishing and the threads
+
+    /// Puts the outbox in the log, oldest first; false if S3 failed (the rest waits).
+    @discardableResult
+    func publish() -> Bool {
+        publishing.withLock { _ in publishPending() }
+    }
+
+    private func publishPending() -> Bool {
+        for var key in outbox.pending() {
+            do {
+                var entry = try outbox.read(key)
+                // An entry held back long (S3 down) gets a fresh key before it goes: a
+                // key older than the others' window would never be listed by them.
+                if Int64(Date().timeIntervalSince1970 * 1000) - key.milliseconds > windowMilliseconds / 2 {
+                    let fresh = nextKey()
+                    entry.mount = mountID
+                    try outbox.add(entry, as: fresh)
+                    try outbox.remove(key)
+                    state.withLock { state in
+                        for change in entry.changes where state.revisions[change.name] == key.description {
+                            state.revisions[change.name] = fresh.description
+                        }
+                    }
+                    key = fresh
+                }
+                // Already there (412) means an earlier attempt landed and only its answer was lost.
+                _ = try store.putObjectIfAbsent(key: layout.logObjectKey(key), body: try entry.encoded())
+                try outbox.remove(key)
+                markApplied(key)
+            } catch {
+                logger.notice("the change log could not be written; retrying", metadata: ["key": "\(key)", "error": "\(error)"])
+                return false
+            }
+        }
+        saveState()
+        return true
+    }
+
+    var outboxCount: Int { outbox.pending().count }
+
+    /// Starts the publisher and, with a refresh interval, the refresher.
+    func start() {
+        let publisher = Thread { [self] in
+            defer { threadEnded() }
+            var backoff = 1.0
+            while true {
+                wake.lock()
+                if !stopping { _ = wake.wait(until: Date().addingTimeInterval(backoff)) }
+                let done = stopping
+                wake.unlock()
+                if done { return }
+                backoff = publish() ? 1 : min(backoff * 2, 30)
+                collectGarbage()
+            }
+        }
+        publisher.name = "lorafs-publisher"
+        threads.append(publisher)
+        if options.refreshInterval > 0 {
+            let refresher = Thread { [self] in
+                defer { threadEnded() }
+                while true {
+                    wake.lock()
+                    let deadline = Date().addingTimeInterval(options.refreshInterval)
+                    while !stopping, wake.wait(until: deadline) {}
+                    let done = stopping
+                    wake.unlock()
+                    if done { return }
+                    refresh()
+                }
+            }
+            refresher.name = "lorafs-refresher"
+            threads.append(refresher)
+        }
+        wake.lock()
+        running = threads.count
+        wake.unlock()
+        for thread in threads { thread.start() }
+    }
+
+    /// Each thread's last act.
+    private func threadEnded() {
+        wake.lock()
+        running -= 1
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    /// At unmount: the threads stop, and what is in the outbox goes to the log now
+    /// (what S3 does not take is published at the next mount).
+    func stop() {
+        // The threads finish what they are doing (a refresh, a publication: bounded by
+        // the s3-timeout) and return before the process may exit under them.
+        wake.lock()
+        stopping = true
+        wake.broadcast()
+        let deadline = Date().addingTimeInterval(options.s3Timeout + 5)
+        while running > 0, wake.wait(until: deadline) {}
+        if running > 0 { logger.warning("unmounting while a refresh or publication still runs") }
+        wake.unlock()
+        if !publish() { logger.warning("unmounting with changes not yet in the bucket's log; the next mount publishes them") }
+        collectGarbage()
+    }
+
+    /// Wakes the publisher (the refresher, woken too, goes back to its wait).
+    private func signal() {
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    private func saveState() {
+        let snapshot = state.withLock { $0 }
+        do { try snapshot.save(to: statePath) } catch {
+            logger.warning("could not save the sync state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Status
+
+    var statusLines: [String] {
+        let report = lastReport.withLock { $0 }
+        let (deletes, cursor) = state.withLock { ($0.deletes.count, $0.cursor) }
+        var lines = [
+            "mount_id: \(mountID)",
+            "refresh_interval: \(Int(options.refreshInterval))",
+            "last_refresh: \(report.map { $0.at.formatted(.iso8601) } ?? "never")",
+        ]
+        if let report {
+            lines.append("last_refresh_ms: \(report.milliseconds)")
+            lines.append("last_refresh_changes: \(report.applied)")
+            if let error = report.error { lines.append("last_refresh_error: \(error)") }
+        }
+        lines.append("log_cursor: \(cursor ?? "none")")
+        lines.append("changes_not_yet_published: \(outboxCount)")
+        lines.append("deletes_pending: \(deletes)")
+        return lines
+    }
+}

@@ -1,0 +1,151 @@
+import Catalog
+import Foundation
+import Testing
+@testable import LoRAFSCore
+
+/// Several mounts of one workspace over one bucket (one in-memory store), each with
+/// its own state directory and catalog, kept in step by the bucket's change log.
+@Suite struct WorkspaceSyncTests {
+    private func publish(_ fixtures: Fixture...) {
+        for fixture in fixtures { #expect(fixture.fs.services.sync.publish()) }
+    }
+
+    private func listing(_ fixture: Fixture) throws -> [String] {
+        try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") }
+    }
+
+    @Test func everyKindOfChangeReachesAnotherMountAtItsNextRefresh() throws {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        let bytes = TestLoRA.safetensors(dataBytes: 3000, seed: 3)
+        try a.copy(bytes, to: "up.safetensors")
+        try a.copy(TestLoRA.safetensors(seed: 4), to: "gone.safetensors")
+        publish(a)
+        #expect(b.fs.refresh().applied == 2)
+        #expect(try listing(b) == ["gone.safetensors", "up.safetensors"])
+        #expect(try b.read("up.safetensors") == bytes)
+
+        let newer = TestLoRA.safetensors(dataBytes: 5000, seed: 5)
+        try a.copy(newer, to: "up.safetensors")
+        try a.fs.rename(from: "/up.safetensors", to: "/moved.safetensors", noReplace: false)
+        try a.fs.unlink(path: "/gone.safetensors")
+        publish(a)
+        b.fs.refresh()
+        #expect(try listing(b) == ["moved.safetensors"])
+        #expect(try b.read("moved.safetensors") == newer)
+        #expect(try b.catalog.allLoRAs() == a.catalog.allLoRAs())
+        // Nothing new: nothing applied.
+        #expect(b.fs.refresh().applied == 0)
+    }
+
+    @Test func aRefreshCostsTheChangesNotTheLoRAs() throws {
+        let a = try Fixture()
+        for index in 0..<150 { try a.copy(TestLoRA.safetensors(dataBytes: 64, seed: UInt8(index % 200)), to: "l\(index).safetensors") }
+        publish(a)
+        let b = try Fixture(store: a.store)
+        #expect(try listing(b).count == 150)
+        for index in 0..<3 { try a.fs.unlink(path: "/l\(index).safetensors") }
+        publish(a)
+        let (gets, lists) = (a.store.calls(.get), a.store.calls(.list))
+        #expect(b.fs.refresh().applied == 3)
+        // One listing and one GET per new entry: 3, whatever the 147 others.
+        #expect(a.store.calls(.list) - lists == 1)
+        #expect(a.store.calls(.get) - gets == 3)
+    }
+
+    @Test func twoMountsWritingOneNameAgreeOnTheLastAndTheLoserSaysSo() throws {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        let first = TestLoRA.safetensors(dataBytes: 3000, seed: 7)
+        let second = TestLoRA.safetensors(dataBytes: 4000, seed: 8)
+        try a.copy(first, to: "same.safetensors")
+        Thread.sleep(forTimeInterval: 0.005)  // b's key is later by its clock
+        try b.copy(second, to: "same.safetensors")
+        publish(a, b)
+        a.fs.refresh()
+        b.fs.refresh()
+        #expect(try a.read("same.safetensors") == second)
+        #expect(try b.read("same.safetensors") == second)
+        #expect(try a.catalog.allLoRAs() == b.catalog.allLoRAs())
+        // The mount whose copy lost says so; the winner says nothing.
+        #expect(a.fs.lastError?.contains("same.safetensors: a later change from mount \(b.fs.services.sync.mountID) replaced the copy stored here") == true)
+        #expect(a.fs.lastError?.hasSuffix("(ECANCELED)") == true)
+        #expect(b.fs.lastError == nil)
+        // The losing object goes (after the delete delay: 0 here); the winner's stays.
+        #expect(a.eventually { a.store.loraKeys.count == 1 })
+        #expect(a.store.loraKeys == [try #require(try a.catalog.lora(named: "same.safetensors")).objectKey])
+    }
+
+    @Test func aRenameHereAndAWriteThereOfOneNameConvergeAfterOneRefresh() throws {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        try a.copy(TestLoRA.safetensors(seed: 1), to: "x.safetensors")
+        publish(a)
+        b.fs.refresh()
+        try a.fs.rename(from: "/x.safetensors", to: "y.safetensors", noReplace: false)
+        let written = TestLoRA.safetensors(dataBytes: 2000, seed: 2)
+        try b.copy(written, to: "y.safetensors")
+        publish(a, b)
+        a.fs.refresh()
+        b.fs.refresh()
+        #expect(try a.catalog.allLoRAs() == b.catalog.allLoRAs())
+        #expect(try listing(a) == listing(b))
+        // b wrote y after a's rename: b's bytes are y everywhere.
+        #expect(try a.read("y.safetensors") == written)
+    }
+
+    @Test func anEntryThatLandsLateIsAppliedInKeyOrder() throws {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        try a.copy(TestLoRA.safetensors(seed: 1), to: "late.safetensors")
+        publish(a)
+        b.fs.refresh()
+        let row = try #require(try a.catalog.lora(named: "late.safetensors"))
+        // Another mount removed it with a key from before a's upload, whose PUT landed only now:
+        // older than what b shows, so b keeps the LoRA.
+        let upload = try #require(a.store.state.withLock { $0.putKeys.first { $0.contains("/log/") } }.flatMap(a.fs.services.layout.logKey))
+        let older = LogKey(milliseconds: upload.milliseconds - 1, mount: "0123456789ab", sequence: 1)
+        let removal = LogEntry(workspace: "test", mount: older.mount, changes: [.init(name: "late.safetensors", lora: nil)])
+        #expect(try a.store.putObjectIfAbsent(key: a.fs.services.layout.logObjectKey(older), body: removal.encoded()))
+        b.fs.refresh()
+        #expect(try b.catalog.lora(named: "late.safetensors") == row)
+        // A later key removes it everywhere.
+        let later = LogKey(milliseconds: upload.milliseconds + 1, mount: "0123456789ab", sequence: 2)
+        #expect(try a.store.putObjectIfAbsent(key: a.fs.services.layout.logObjectKey(later), body: removal.encoded()))
+        a.fs.refresh()
+        b.fs.refresh()
+        #expect(try a.catalog.allLoRAs().isEmpty && b.catalog.allLoRAs().isEmpty)
+    }
+
+    @Test func aMountWithoutItsStateRebuildsItsCatalogFromTheLog() throws {
+        let a = try Fixture()
+        try a.copy(TestLoRA.safetensors(seed: 1), to: "one.safetensors")
+        try a.copy(TestLoRA.safetensors(seed: 2), to: "two.safetensors")
+        try a.fs.rename(from: "/two.safetensors", to: "/three.safetensors", noReplace: false)
+        publish(a)
+        let fresh = try Fixture(store: a.store)  // a new state directory, an empty catalog
+        #expect(try fresh.catalog.allLoRAs() == a.catalog.allLoRAs())
+        #expect(try listing(fresh) == ["one.safetensors", "three.safetensors"])
+    }
+
+    @Test func aChangeMadeWhileS3RefusesIsPublishedOnceItAnswersEvenAfterARestart() throws {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        try a.copy(TestLoRA.safetensors(seed: 1), to: "m.safetensors")
+        publish(a)
+        b.fs.refresh()
+        a.store.fail(.put)
+        // mv never waits on S3: the rename is done here, its entry waits in the outbox.
+        try a.fs.rename(from: "/m.safetensors", to: "/n.safetensors", noReplace: false)
+        #expect(a.fs.services.sync.publish() == false)
+        #expect(a.fs.services.sync.outboxCount == 1)
+        a.fs.shutdown()
+        // The next run of the same state directory publishes it.
+        a.store.fail(.put, false)
+        let again = try Fixture(store: a.store, stateDirectory: a.stateDirectory, catalog: a.catalog)
+        publish(again)
+        #expect(again.fs.services.sync.outboxCount == 0)
+        b.fs.refresh()
+        #expect(try listing(b) == ["n.safetensors"])
+    }
+}
