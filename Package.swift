@@ -61,7 +61,8 @@ let package = Package(
 
         // MARK: The command
         .executableTarget(name: "lorafs", dependencies: [
-            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "GenerationBackends", "JSON", "HTTPTransport", "Platform",
+            "FUSEAdapter", "LoRAFSCore", "S3", "Catalog", "SQLiteCatalog", "PostgreSQLCatalog", "GenerationBackends", "JSON", "HTTPTransport",
+            "Platform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -41,6 +41,15 @@ public protocol LoRACatalog: Sendable {
     /// between the two reads is then delivered twice, never missed.
     func changes(since version: Int64) throws -> CatalogChanges
 
+    /// Whether other mounts write this catalog too (PostgreSQL): then it, not the
+    /// bucket's change log, is what a mount follows.
+    var isShared: Bool { get }
+    /// Calls `onChange` (on a thread of the catalog's) after any transaction that
+    /// changed a LoRA row commits, whoever made it, and once at start and after every
+    /// reconnection; `changes(since:)` then tells what changed. nil: the engine cannot
+    /// push changes (SQLite, which only this mount writes).
+    func startFollowing(onChange: @escaping @Sendable () -> Void) -> (any CatalogFollowing)?
+
     /// Every generation job, oldest first.
     func allJobs() throws -> [JobRecord]
     /// Inserts a job; fails with `CatalogError.exists` if the name is taken.
@@ -66,8 +75,17 @@ public enum RowExpectation: Sendable, Equatable {
     }
 }
 
+/// A catalog's push of changes, until `stop()` (after which `onChange` never runs).
+public protocol CatalogFollowing: Sendable {
+    func stop()
+}
+
 /// The unconditional and conditional forms every engine shares.
 extension LoRACatalog {
+    public var isShared: Bool { false }
+
+    public func startFollowing(onChange: @escaping @Sendable () -> Void) -> (any CatalogFollowing)? { nil }
+
     /// Inserts or replaces the row with `record.name`; returns the row it replaced.
     @discardableResult
     public func upsert(_ record: LoRARecord) throws -> LoRARecord? {

@@ -1,3 +1,4 @@
+import Catalog
 import Dispatch
 import Foundation
 import Synchronization
@@ -10,7 +11,7 @@ import Synchronization
 /// without news, which finds a server that vanished without closing the connection) is
 /// replaced after a back-off doubling from 0.1 s to 5 s; `onChange` then runs, since
 /// notifications sent meanwhile are lost.
-public final class ChangeSubscription: Sendable {
+public final class ChangeSubscription: CatalogFollowing {
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let listenerThread = Mutex<pthread_t?>(nil)

@@ -60,6 +60,14 @@ public final class PostgreSQLCatalog: LoRACatalog {
         ChangeSubscription(pool: pool, channel: changeLog.channel, onChange: onChange)
     }
 
+    /// Every mount of the workspace writes it.
+    public var isShared: Bool { true }
+
+    /// `startListening(onChange:)`, for a mount that sees the catalog as a `LoRACatalog`.
+    public func startFollowing(onChange: @escaping @Sendable () -> Void) -> (any CatalogFollowing)? {
+        startListening(onChange: onChange)
+    }
+
     /// Runs `body` on a pooled connection, outside any transaction (a single statement: one snapshot).
     func query<T>(_ operation: String, _ body: (PQConnection) throws -> T) throws -> T {
         try Self.engine(operation) { try pool.run(body) }

@@ -36,7 +36,7 @@ struct CheckCommand: ParsableCommand {
         logger.logLevel = .warning
         let client = try s3.connect(logger: logger)
         try StateDirectory.prepare(selection.directory)
-        let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(selection.directory))
+        let catalog = try selection.catalogLocation().open(workspace: selection.workspace)
         let report = try CatalogCheck(store: S3ObjectStore(client: client), workspace: selection.workspace)
             .run(catalog: catalog, rebuild: rebuild, collect: collect, grace: grace)
         print("workspace \(selection.workspace): \(report.expected.count) LoRA(s) in the bucket")

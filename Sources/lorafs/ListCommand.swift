@@ -16,11 +16,11 @@ struct ListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let path = StateDirectory.catalogPath(selection.directory)
-        guard FileManager.default.fileExists(atPath: path) else {
+        let location = try selection.catalogLocation()
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no catalog at \(path): workspace \"\(selection.workspace)\" was never mounted with this state directory")
         }
-        let records = try SQLiteCatalog(path: path).allLoRAs()
+        let records = try location.open(workspace: selection.workspace).allLoRAs()
         if json {
             let rows: [JSONValue] = records.map {
                 ["name": .string($0.name), "size": .int(Int($0.size)), "sha256": .string($0.sha256),

@@ -13,6 +13,6 @@ struct LoRAFSCommand: ParsableCommand {
               cp style.safetensors /mnt/loras/
               lorafs unmount /mnt/loras
             """,
-        subcommands: [MountCommand.self, UnmountCommand.self, RefreshCommand.self, ListCommand.self, CheckCommand.self]
+        subcommands: [MountCommand.self, UnmountCommand.self, RefreshCommand.self, ListCommand.self, CheckCommand.self, CatalogCommand.self]
     )
 }

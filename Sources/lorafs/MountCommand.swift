@@ -126,7 +126,9 @@ struct MountCommand: ParsableCommand {
             // The log window must outlast the longest PUT of an entry (the s3-timeout).
             options.logWindow = max(options.logWindow, 4 * s3Timeout)
             let backend = try generator.map { try BackendAddress(parsing: $0, allowHTTP: allowHTTP).makeBackend() }
-            let catalog = try SQLiteCatalog(path: StateDirectory.catalogPath(stateDirectory))
+            let location = try selection.catalogLocation()
+            let catalog = try location.open(workspace: workspace)
+            logger.info("catalog: \(location)")
             let filesystem = try WorkspaceFilesystem(
                 options: options, store: S3ObjectStore(client: client), catalog: catalog, logger: logger, backend: backend)
             let aborted = try filesystem.abortStaleUploads()

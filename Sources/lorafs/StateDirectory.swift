@@ -34,7 +34,7 @@ enum StateDirectory {
     static func logPath(_ directory: String) -> String { directory + "/lorafs.log" }
 }
 
-/// `--workspace` and `--state-dir`, shared by `mount` and `ls`.
+/// `--workspace`, `--state-dir` and `--catalog`, shared by `mount`, `ls` and `fsck`.
 struct WorkspaceSelection: ParsableArguments {
     @Option(help: "The workspace: its objects live under workspaces/NAME/ in the bucket.")
     var workspace = "default"
@@ -42,9 +42,18 @@ struct WorkspaceSelection: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: "Catalog, spool and log (default: $XDG_STATE_HOME/lorafs/WORKSPACE).")
     var stateDir: String?
 
+    @Option(help: ArgumentHelp(
+        "The catalog: sqlite:PATH (default STATE_DIR/catalog.sqlite) or postgresql://USER@HOST/DATABASE, shared by a team's mounts.",
+        valueName: "URL"))
+    var catalog: String?
+
     func validate() throws {
         do { try WorkspaceOptions.validate(workspace: workspace) } catch { throw ValidationError("\(error)") }
+        _ = try catalogLocation()
     }
+
+    /// The catalog this selection names.
+    func catalogLocation() throws -> CatalogLocation { try CatalogLocation(parsing: catalog, stateDirectory: directory) }
 
     /// The state directory this selection names.
     var directory: String { StateDirectory.path(explicit: stateDir, workspace: workspace) }

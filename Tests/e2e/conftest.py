@@ -158,6 +158,17 @@ def s3(tmp_path_factory):
         seaweed.stop(data)
 
 
+@pytest.fixture(scope="session")
+def pg():
+    """A PostgreSQL cluster for the whole run (started at the first test that asks)."""
+    import pgcluster
+    cluster = pgcluster.PGCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture(scope="module")
 def bucket(s3, request):
     hint = re.sub(r"[^a-z0-9]", "", request.module.__name__.split(".")[-1].lower())[:20] or "t"

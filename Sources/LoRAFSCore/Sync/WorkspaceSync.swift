@@ -53,6 +53,7 @@ final class WorkspaceSync: @unchecked Sendable {
     private let wake = NSCondition()
     private var stopping = false  // guarded by `wake`
     private var running = 0  // threads not yet returned, guarded by `wake`
+    private var following: (any CatalogFollowing)?  // guarded by `wake`
     private var threads: [Thread] = []
     private let lastReport = Mutex<Report?>(nil)
     /// True when no state was found: the catalog is rebuilt from the bucket at `bootstrap()`.
@@ -148,7 +149,14 @@ final class WorkspaceSync: @unchecked Sendable {
             let started = ContinuousClock.now
             var report = Report()
             do {
-                (report.listed, report.applied) = try refreshOnce()
+                if catalog.isShared {
+                    // Every mount writes the shared catalog itself: what others changed is
+                    // there already, and the mirror catches up from its change versions.
+                    report.applied = try mirror.refresh()
+                    collectGarbage()
+                } else {
+                    (report.listed, report.applied) = try refreshOnce()
+                }
             } catch {
                 report.error = "\(error)"
                 logger.warning("refresh from the bucket failed", metadata: ["error": "\(error)"])
@@ -202,9 +210,17 @@ final class WorkspaceSync: @unchecked Sendable {
     /// version) starts it: the catalog's rows, else what `rebuildFromManifests`
     /// finds in the bucket, become its first entry. Rows of this catalog that the
     /// log never mentions (an island of an earlier version) join the log too.
+    ///
+    /// A shared catalog (PostgreSQL) is the mounts' common truth: it is followed
+    /// instead (`followCatalog()`), and seeded from the bucket only when empty.
     @discardableResult
     func bootstrap(rebuildFromManifests: () throws -> Void) throws -> Report {
-        guard isFresh else { return refresh() }
+        if catalog.isShared {
+            followCatalog()
+            guard try catalog.allLoRAs().isEmpty else { return refresh() }
+        } else if !isFresh {
+            return refresh()
+        }
         return try refreshing.withLock { _ in
             let started = ContinuousClock.now
             let listing = try store.listObjects(prefix: layout.logPrefix)
@@ -290,6 +306,15 @@ final class WorkspaceSync: @unchecked Sendable {
             state.withLock { $0.revisions[change.name] = key.description }
         }
         return changed
+    }
+
+    /// A shared catalog pushes every commit of every mount: the mirror follows at
+    /// once (within the notification's round trip), with no polling.
+    private func followCatalog() {
+        let following = catalog.startFollowing { [weak self] in self?.refresh() }
+        wake.lock()
+        self.following = following
+        wake.unlock()
     }
 
     // MARK: - Deferred deletes
@@ -383,7 +408,7 @@ final class WorkspaceSync: @unchecked Sendable {
         }
         publisher.name = "lorafs-publisher"
         threads.append(publisher)
-        if options.refreshInterval > 0 {
+        if options.refreshInterval > 0 && !catalog.isShared {
             let refresher = Thread { [self] in
                 defer { threadEnded() }
                 while true {
@@ -424,7 +449,9 @@ final class WorkspaceSync: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(options.s3Timeout + 5)
         while running > 0, wake.wait(until: deadline) {}
         if running > 0 { logger.warning("unmounting while a refresh or publication still runs") }
+        let following = self.following
         wake.unlock()
+        following?.stop()
         if !publish() { logger.warning("unmounting with changes not yet in the bucket's log; the next mount publishes them") }
         collectGarbage()
     }

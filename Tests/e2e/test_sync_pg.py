@@ -1,0 +1,73 @@
+"""A team's shared catalog: mounts on one PostgreSQL database (`--catalog
+postgresql://...`) see each other's changes within a second, pushed by
+LISTEN/NOTIFY, with no refresh asked; `lorafs catalog migrate` moves a
+workspace between SQLite and PostgreSQL and back, losing nothing."""
+import json
+import os
+import time
+
+from conftest import run, sha256_file, wait_until
+
+
+def pg_mounts(lorafs, pg, n=2, *extra):
+    first = lorafs(extra_args=["--catalog", pg.url(), "--refresh-interval", "0", *extra])
+    return [first] + [lorafs(workspace=first.workspace, extra_args=["--catalog", pg.url(), "--refresh-interval", "0", *extra])
+                      for _ in range(n - 1)]
+
+
+def ls_json(m, catalog):
+    r = run([str(m.bin), "ls", "--json", "--workspace", m.workspace, "--catalog", catalog])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def timed_until(pred, timeout):
+    t0 = time.monotonic()
+    assert wait_until(pred, timeout, interval=0.01), f"not within {timeout} s"
+    return time.monotonic() - t0
+
+
+def test_a_change_through_one_mount_is_listed_by_the_others_within_a_second(lorafs, pg, src):
+    a, b, c = pg_mounts(lorafs, pg, 3)
+    assert a.cp(src.small, "team.safetensors").returncode == 0
+    took = [timed_until(lambda m=m: "team.safetensors" in m.listing(), 1.0) for m in (b, c)]
+    print(f"upload listed by the other mounts after {max(took) * 1000:.0f} ms (PostgreSQL NOTIFY)")
+    assert sha256_file(c.p("team.safetensors")) == sha256_file(src.small)
+    os.rename(b.p("team.safetensors"), b.p("renamed.safetensors"))
+    timed_until(lambda: a.listing() == ["renamed.safetensors"] and c.listing() == ["renamed.safetensors"], 1.0)
+    key = ls_json(a, pg.url())[0]["object_key"]
+    os.unlink(c.p("renamed.safetensors"))
+    timed_until(lambda: a.listing() == [] and b.listing() == [], 1.0)
+    assert wait_until(lambda: a.head(key) is None), "the removed object stayed"
+    # The rows are in PostgreSQL, the workspace's and no other's.
+    assert pg.psql(f"SELECT count(*) FROM lorafs_loras WHERE workspace = '{a.workspace}'", database="lorafs") == "0"
+
+
+def test_catalog_migrate_from_sqlite_to_postgresql_and_back_loses_nothing(lorafs, pg, src, tmp_path):
+    m = lorafs()
+    for name, f in (("a.safetensors", src.small), ("b.safetensors", src.small2), ("c.ckpt", src.ckpt)):
+        assert m.cp(f, name).returncode == 0
+    before = ls_json(m, f"sqlite:{m.state_dir}/catalog.sqlite")
+    assert len(before) == 3
+    assert m.unmount() == 0
+    r = run([str(m.bin), "catalog", "migrate", "--workspace", m.workspace,
+             "--from", f"sqlite:{m.state_dir}/catalog.sqlite", "--to", pg.url()])
+    assert r.returncode == 0 and "3 LoRA(s)" in r.stdout, (r.stdout, r.stderr)
+    assert ls_json(m, pg.url()) == before
+    # A second run refuses to overwrite what is there.
+    r = run([str(m.bin), "catalog", "migrate", "--workspace", m.workspace,
+             "--from", f"sqlite:{m.state_dir}/catalog.sqlite", "--to", pg.url()])
+    assert r.returncode != 0 and "--replace" in r.stderr, (r.returncode, r.stderr)
+    # Mounted on PostgreSQL: the same LoRAs, readable.
+    shared = lorafs(workspace=m.workspace, extra_args=["--catalog", pg.url()])
+    assert shared.listing() == ["a.safetensors", "b.safetensors", "c.ckpt"]
+    assert sha256_file(shared.p("b.safetensors")) == sha256_file(src.small2)
+    assert shared.unmount() == 0
+    # fsck checks the PostgreSQL catalog against the bucket.
+    r = run([str(m.bin), "fsck", "--bucket", m.bucket, "--endpoint", m.s3.endpoint, "--workspace", m.workspace,
+             "--catalog", pg.url()], env=m.env())
+    assert r.returncode == 0 and "catalog matches the bucket" in r.stdout, (r.returncode, r.stdout, r.stderr)
+    back = tmp_path / "back.sqlite"
+    r = run([str(m.bin), "catalog", "migrate", "--workspace", m.workspace, "--from", pg.url(), "--to", f"sqlite:{back}"])
+    assert r.returncode == 0, r.stderr
+    assert ls_json(m, f"sqlite:{back}") == before
