@@ -24,7 +24,7 @@ struct Fixture {
     ///   - deleteDelay: objects no name points at are deleted at once by default.
     init(partSize: UInt64 = 1024, maxFileSize: UInt64 = WorkspaceOptions.absoluteMaxFileSize, s3Timeout: Double = 120,
          store: MemoryObjectStore? = nil, stateDirectory: String? = nil, catalog: SQLiteCatalog? = nil,
-         deleteDelay: TimeInterval = 0) throws {
+         deleteDelay: TimeInterval = 0, configure: (inout WorkspaceOptions) -> Void = { _ in }) throws {
         let directory = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("lorafs-core-\(UUID())").path
         var options = try WorkspaceOptions(workspace: "test", bucket: "bucket", stateDirectory: directory, maxFileSize: maxFileSize)
         options.partSize = partSize
@@ -33,6 +33,7 @@ struct Fixture {
         // Refreshes only when a test asks (`fs.refresh()`).
         options.refreshInterval = 0
         options.deleteDelay = deleteDelay
+        configure(&options)
         self.partSize = partSize
         self.stateDirectory = directory
         self.store = store ?? MemoryObjectStore(minimumPartSize: Int(min(partSize, UInt64(MemoryObjectStore.s3MinimumPartSize))))

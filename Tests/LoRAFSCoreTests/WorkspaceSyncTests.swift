@@ -148,4 +148,33 @@ import Testing
         b.fs.refresh()
         #expect(try listing(b) == ["n.safetensors"])
     }
+
+    @Test func snapshotsKeepTheLogShortAndABootstrapCheap() throws {
+        let compacting: (inout WorkspaceOptions) -> Void = { options in
+            options.logSnapshotEvery = 10
+            options.logRetention = 0
+            options.logWindow = 0.05
+        }
+        let a = try Fixture(configure: compacting)
+        for index in 0..<25 { try a.copy(TestLoRA.safetensors(dataBytes: 64, seed: UInt8(index)), to: "s\(index).safetensors") }
+        for index in 0..<5 { try a.fs.unlink(path: "/s\(index).safetensors") }
+        publish(a)
+        Thread.sleep(forTimeInterval: 0.1)  // past the window
+        a.fs.refresh()
+        let layout = a.fs.services.layout
+        let snapshots = a.store.state.withLock { $0.objects.keys.filter { $0.hasPrefix(layout.snapshotsPrefix) } }
+        #expect(snapshots.count == 1)
+        // The 30 entries before the snapshot are gone from the log.
+        let entries = a.store.state.withLock { $0.objects.keys.filter { $0.hasPrefix(layout.logPrefix) } }
+        #expect(entries.count < 30, "\(entries.count) log entries left")
+        // Two more changes, then a mount without state: the snapshot and the entries after it.
+        try a.copy(TestLoRA.safetensors(dataBytes: 64, seed: 99), to: "after.safetensors")
+        try a.fs.rename(from: "/s7.safetensors", to: "/seven.safetensors", noReplace: false)
+        publish(a)
+        let gets = a.store.calls(.get)
+        let fresh = try Fixture(store: a.store, configure: compacting)
+        #expect(try fresh.catalog.allLoRAs() == a.catalog.allLoRAs())
+        #expect(try fresh.catalog.allLoRAs().count == 21)
+        #expect(a.store.calls(.get) - gets <= 1 + entries.count + 2, "a bootstrap read \(a.store.calls(.get) - gets) objects")
+    }
 }

@@ -279,9 +279,12 @@ class Mount:
     def log(self, n=80) -> str:
         text = "--- lorafs log (last lines) ---\n" + seaweed.tail(self.log_path, n)
         # A crash's own words come before its backtrace, which would push them out of the tail.
-        crash = [l for l in self.log_path.read_text(errors="replace").splitlines()
-                 if "Fatal error" in l or "Crash" in l or "💣" in l] if self.log_path.exists() else []
-        return text + ("\n--- crash ---\n" + "\n".join(crash[:10]) if crash else "")
+        lines = self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+        crash = []
+        for i, l in enumerate(lines):
+            if "fatal error" in l.lower() or "crashed" in l.lower():
+                crash += lines[max(0, i - 3):i + 12]
+        return text + ("\n--- crash ---\n" + "\n".join(crash[:60]) if crash else "")
 
     # --- inside the mount -------------------------------------------------
     def p(self, name: str) -> Path:

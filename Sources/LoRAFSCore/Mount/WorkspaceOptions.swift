@@ -36,6 +36,11 @@ public struct WorkspaceOptions: Sendable {
     /// PUT (the s3-timeout) plus the clock difference between machines. Entries held back
     /// longer are given a fresh key before they go.
     public var logWindow: TimeInterval = 600
+    /// A snapshot of the workspace after this many log entries; older entries are then deleted.
+    public var logSnapshotEvery = 1000
+    /// Log entries are kept at least this long (a mount away for more than half of it starts
+    /// again from the latest snapshot).
+    public var logRetention: TimeInterval = 86400
     /// A human description of the endpoint for `.lorafs/status` (never credentials).
     public var endpointDescription = ""
 

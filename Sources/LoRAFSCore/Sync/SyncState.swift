@@ -25,6 +25,23 @@ struct SyncState: Codable {
     /// The entries within the window already applied (listed again by each refresh).
     var applied: Set<String> = []
     var deletes: [PendingDelete] = []
+    /// Entries applied since the last snapshot this mount wrote or read.
+    var sinceSnapshot = 0
+
+    init() {}
+
+    /// Tolerant of a file an earlier version wrote: a field it lacks takes its default.
+    init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        mount = try values.decode(String.self, forKey: .mount)
+        cursor = try values.decodeIfPresent(String.self, forKey: .cursor)
+        clock = try values.decodeIfPresent(Int64.self, forKey: .clock) ?? 0
+        sequence = try values.decodeIfPresent(Int.self, forKey: .sequence) ?? 0
+        revisions = try values.decodeIfPresent([String: String].self, forKey: .revisions) ?? [:]
+        applied = try values.decodeIfPresent(Set<String>.self, forKey: .applied) ?? []
+        deletes = try values.decodeIfPresent([PendingDelete].self, forKey: .deletes) ?? []
+        sinceSnapshot = try values.decodeIfPresent(Int.self, forKey: .sinceSnapshot) ?? 0
+    }
 
     /// Forgets what is older than the window before the cursor: an entry older
     /// than that is never listed again, so none of it can matter.

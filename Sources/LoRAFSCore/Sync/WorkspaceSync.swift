@@ -36,20 +36,21 @@ final class WorkspaceSync: @unchecked Sendable {
         let previous: [(String, String?)]
     }
 
-    private let options: WorkspaceOptions
-    private let layout: ObjectLayout
-    private let store: any ObjectStore
-    private let catalog: any LoRACatalog
-    private let mirror: CatalogMirror
+    let options: WorkspaceOptions
+    let layout: ObjectLayout
+    let store: any ObjectStore
+    let catalog: any LoRACatalog
+    let mirror: CatalogMirror
     private let journal: @Sendable (FSError) -> Void
-    private let logger: Logger
+    let logger: Logger
     private let statePath: String
     private let outbox: Outbox
 
-    private let state: Mutex<SyncState>
+    let state: Mutex<SyncState>
     private let refreshing = Mutex(())
     /// One publisher at a time (the thread, an explicit `publish()`, the unmount).
     private let publishing = Mutex(())
+    private let saving = Mutex(())
     private let wake = NSCondition()
     private var stopping = false  // guarded by `wake`
     private var running = 0  // threads not yet returned, guarded by `wake`
@@ -168,6 +169,7 @@ final class WorkspaceSync: @unchecked Sendable {
     }
 
     private func refreshOnce() throws -> (listed: Int, applied: Int) {
+        try catchUpIfFarBehind()
         let (cursor, applied) = state.withLock { ($0.cursor.flatMap(LogKey.init), $0.applied) }
         let listing: [(key: String, size: UInt64)]
         if let cursor {
@@ -191,6 +193,7 @@ final class WorkspaceSync: @unchecked Sendable {
             state.prune(windowMilliseconds: windowMilliseconds)
         }
         saveState()
+        snapshotIfDue()
         collectGarbage()
         return (keys.count, changed)
     }
@@ -223,6 +226,17 @@ final class WorkspaceSync: @unchecked Sendable {
         }
         return try refreshing.withLock { _ in
             let started = ContinuousClock.now
+            // The latest snapshot and the entries after it, when there is one.
+            if let snapshot = try latestSnapshot() {
+                try restore(snapshot)
+                var report = Report()
+                (report.listed, report.applied) = try refreshOnce()
+                report.applied += snapshot.loras.count
+                report.milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+                lastReport.withLock { $0 = report }
+                logger.notice("catalog rebuilt from the bucket", metadata: ["snapshot": "\(snapshot.cursor)", "entries": "\(report.listed)"])
+                return report
+            }
             let listing = try store.listObjects(prefix: layout.logPrefix)
             var final: [String: (key: LogKey, lora: LoRARecord?)] = [:]
             var keys: [LogKey] = []
@@ -248,6 +262,7 @@ final class WorkspaceSync: @unchecked Sendable {
                 state.applied = Set(keys.map(\.description))
                 state.revisions = final.mapValues { $0.key.description }
                 state.clock = max(state.clock, keys.max()?.milliseconds ?? 0)
+                state.sinceSnapshot = keys.count
                 state.prune(windowMilliseconds: windowMilliseconds)
             }
             if !island.isEmpty {
@@ -267,7 +282,7 @@ final class WorkspaceSync: @unchecked Sendable {
 
     private func markApplied(_ key: LogKey) {
         state.withLock { state in
-            state.applied.insert(key.description)
+            if state.applied.insert(key.description).inserted { state.sinceSnapshot += 1 }
             state.clock = max(state.clock, key.milliseconds)
         }
     }
@@ -463,10 +478,13 @@ final class WorkspaceSync: @unchecked Sendable {
         wake.unlock()
     }
 
-    private func saveState() {
-        let snapshot = state.withLock { $0 }
-        do { try snapshot.save(to: statePath) } catch {
-            logger.warning("could not save the sync state", metadata: ["error": "\(error)"])
+    /// Saves are serialised: two threads writing the one file at once would interleave.
+    func saveState() {
+        saving.withLock { _ in
+            let snapshot = state.withLock { $0 }
+            do { try snapshot.save(to: statePath) } catch {
+                logger.warning("could not save the sync state", metadata: ["error": "\(error)"])
+            }
         }
     }
 
