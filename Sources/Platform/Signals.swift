@@ -10,4 +10,14 @@ public enum Signals {
         _ = kill(getpid(), SIGKILL)
         while true { pause() }
     }
+
+    /// Ends this process once its work is done and its output flushed, without
+    /// `exit`'s handlers: worker threads still parked (transfer pools, a logger)
+    /// cannot race the C library's teardown of stdio and OpenSSL under them.
+    ///
+    /// The corresponding C functions are `fflush` and `_exit`.
+    public static func finish(status: Int32) -> Never {
+        fflush(nil)
+        _exit(status)
+    }
 }

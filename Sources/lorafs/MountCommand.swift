@@ -140,7 +140,8 @@ struct MountCommand: ParsableCommand {
                 logger.notice("mounted \(bucket)/\(options.layout.prefix) on \(mountpoint)")
             }
             logger.notice("unmounted \(mountpoint)")
-            if status != 0 && status != 15 { throw ExitCode(1) }
+            // Everything is stored and every thread of ours has stopped or is parked: end here.
+            Signals.finish(status: status != 0 && status != 15 ? 1 : 0)
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -146,6 +146,7 @@ private func errno(of body: () throws -> Void) -> Int32? {
     let fixture = try Fixture()
     try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")
     let key = try #require(try fixture.catalog.lora(named: "a.safetensors")).objectKey
+    #expect(fixture.fs.services.sync.publish())  // the upload's own log entry, before counting
     let (puts, creates, parts) = fixture.store.state.withLock { ($0.putKeys.count, $0.calls[.create], $0.calls[.part]) }
     try fixture.fs.rename(from: "/a.safetensors", to: "/b.safetensors", noReplace: false)
     #expect(try fixture.catalog.lora(named: "b.safetensors")?.objectKey == key)
