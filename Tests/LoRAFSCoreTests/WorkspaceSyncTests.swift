@@ -177,4 +177,23 @@ import Testing
         #expect(try fresh.catalog.allLoRAs().count == 21)
         #expect(a.store.calls(.get) - gets <= 1 + entries.count + 2, "a bootstrap read \(a.store.calls(.get) - gets) objects")
     }
+
+    @Test func twoMountsRenamingOneLoRAAtOnceAgreeOnTheLaterName() throws {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        try a.copy(TestLoRA.safetensors(seed: 5), to: "n.safetensors")
+        publish(a)
+        b.fs.refresh()
+        try a.fs.rename(from: "/n.safetensors", to: "/from-a.safetensors", noReplace: false)
+        Thread.sleep(forTimeInterval: 0.005)
+        try b.fs.rename(from: "/n.safetensors", to: "/from-b.safetensors", noReplace: false)
+        publish(a, b)
+        a.fs.refresh()
+        b.fs.refresh()
+        // One object, one name: the later rename's, on both.
+        #expect(try listing(a) == ["from-b.safetensors"])
+        #expect(try listing(b) == ["from-b.safetensors"])
+        #expect(try a.catalog.allLoRAs() == b.catalog.allLoRAs())
+        #expect(a.store.loraKeys.count == 1)
+    }
 }

@@ -71,3 +71,18 @@ def test_catalog_migrate_from_sqlite_to_postgresql_and_back_loses_nothing(lorafs
     r = run([str(m.bin), "catalog", "migrate", "--workspace", m.workspace, "--from", pg.url(), "--to", f"sqlite:{back}"])
     assert r.returncode == 0, r.stderr
     assert ls_json(m, f"sqlite:{back}") == before
+
+
+def test_two_mounts_writing_one_name_keep_the_last_commit_and_the_loser_says_so(lorafs, pg, src):
+    a, b = pg_mounts(lorafs, pg)
+    first, second = src.valid("pg-first.safetensors", seed=41), src.valid("pg-second.safetensors", seed=42)
+    assert a.cp(first, "same.safetensors").returncode == 0
+    assert b.cp(second, "same.safetensors").returncode == 0  # commits after a's: it wins
+    assert wait_until(lambda: sha256_file(a.p("same.safetensors")) == sha256_file(second), 2)
+    assert sha256_file(b.p("same.safetensors")) == sha256_file(second)
+    lines = [l for l in a.errors() if " same.safetensors: a later change from another mount replaced the copy stored here" in l]
+    assert lines and lines[-1].endswith("(ECANCELED)"), a.errors()[-3:]
+    assert not [l for l in b.errors() if "same.safetensors" in l], b.errors()
+    # a's copy goes (delay 0 here); b's stays.
+    key = ls_json(b, pg.url())[0]["object_key"]
+    assert wait_until(lambda: set(a.objects()) == {key}), a.objects()

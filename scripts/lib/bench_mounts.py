@@ -184,6 +184,11 @@ def convergence(n_mounts, files):
     wait(lambda: {o["Key"] for o in S3.list_objects_v2(Bucket=BUCKET, Prefix=f"workspaces/{workspace}/loras/").get("Contents", [])} == named, 30)
     bucket = {o["Key"] for o in S3.list_objects_v2(Bucket=BUCKET, Prefix=f"workspaces/{workspace}/loras/").get("Contents", [])}
     agree = all(l == listings[0] for l in listings) and all(c == catalogs[0] for c in catalogs) and bucket == named
+    if not agree:
+        for i, (l, c) in enumerate(zip(listings, catalogs)):
+            diff = {n: (c.get(n), catalogs[0].get(n)) for n in set(c) | set(catalogs[0]) if c.get(n) != catalogs[0].get(n)}
+            log(f"mount {i}: listing {'==' if l == listings[0] else '!='} mount 0's; catalog differs on {diff}")
+        log(f"objects named but missing: {sorted(named - bucket)}; in the bucket, unnamed: {sorted(bucket - named)}")
     for m in mounts:
         m.stop()
     return counts, len(listings[0]), agree

@@ -47,7 +47,7 @@ extension FSError {
             after > 0 ? "\(subject): a temporary file never renamed to a LoRA name; discarded after \(after) s, nothing stored"
                 : "\(subject): a temporary file never renamed to a LoRA name; discarded at unmount, nothing stored"
         case .superseded(let subject, let what, let mount):
-            "\(subject): a later change from mount \(mount) replaced \(what); every mount now shows that change (last writer wins)"
+            "\(subject): a later change from \(mount.hasPrefix("another") ? mount : "mount " + mount) replaced \(what); every mount now shows that change (last writer wins)"
         case .badHandle: "bad file handle"
         case .notOpenForWriting: "file not open for writing"
         case .badRange(let what): what

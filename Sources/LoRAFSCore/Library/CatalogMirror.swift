@@ -16,7 +16,23 @@ final class CatalogMirror: Sendable {
         var touched: Set<String> = []
         var refreshing = false
 
+        /// Which name holds each object (an object has one name at most).
+        var byKey: [String: String] = [:]
+
         mutating func touch(_ names: String...) { if refreshing { touched.formUnion(names) } }
+
+        mutating func put(_ record: LoRARecord) {
+            drop(record.name)
+            byName[record.name] = record
+            byKey[record.objectKey] = record.name
+        }
+
+        @discardableResult
+        mutating func drop(_ name: String) -> LoRARecord? {
+            guard let old = byName.removeValue(forKey: name) else { return nil }
+            if byKey[old.objectKey] == name { byKey[old.objectKey] = nil }
+            return old
+        }
     }
 
     private let catalog: any LoRACatalog
@@ -33,7 +49,11 @@ final class CatalogMirror: Sendable {
     /// time); returns how many rows it changed here (this mount's own changes are
     /// already applied). Costs the number of changes, not rows.
     @discardableResult
-    func refresh() throws -> Int {
+    func refresh() throws -> Int { try refreshReplacing().count }
+
+    /// `refresh()`, telling which rows it replaced or removed here: what each
+    /// name showed before, and what it shows now (nil: gone).
+    func refreshReplacing() throws -> [(old: LoRARecord?, new: LoRARecord?)] {
         try refreshLock.withLock { _ in
             let since = rows.withLock { rows in
                 rows.refreshing = true
@@ -46,14 +66,14 @@ final class CatalogMirror: Sendable {
                     rows.touched = []
                 }
                 let changes = try fetched.get()
-                guard changes.version > rows.version else { return 0 }
-                var applied = 0
-                for name in changes.deleted where !rows.touched.contains(name) && rows.byName.removeValue(forKey: name) != nil {
-                    applied += 1
+                guard changes.version > rows.version else { return [] }
+                var applied: [(old: LoRARecord?, new: LoRARecord?)] = []
+                for name in changes.deleted where !rows.touched.contains(name) {
+                    if let old = rows.drop(name) { applied.append((old, nil)) }
                 }
                 for record in changes.upserted where !rows.touched.contains(record.name) && rows.byName[record.name] != record {
-                    rows.byName[record.name] = record
-                    applied += 1
+                    applied.append((rows.byName[record.name], record))
+                    rows.put(record)
                 }
                 rows.version = changes.version
                 return applied
@@ -64,6 +84,9 @@ final class CatalogMirror: Sendable {
     subscript(name: String) -> LoRARecord? { rows.withLock { $0.byName[name] } }
 
     func contains(_ name: String) -> Bool { rows.withLock { $0.byName[name] != nil } }
+
+    /// The name whose row holds `objectKey`, if any.
+    func name(holding objectKey: String) -> String? { rows.withLock { $0.byKey[objectKey] } }
 
     /// Every row, sorted by name.
     var all: [LoRARecord] { rows.withLock { Array($0.byName.values) }.sorted { $0.name < $1.name } }
@@ -77,22 +100,22 @@ final class CatalogMirror: Sendable {
 
     func store(_ record: LoRARecord) {
         rows.withLock { rows in
-            rows.byName[record.name] = record
+            rows.put(record)
             rows.touch(record.name)
         }
     }
 
     func remove(_ name: String) {
         rows.withLock { rows in
-            rows.byName[name] = nil
+            rows.drop(name)
             rows.touch(name)
         }
     }
 
     func rename(from source: String, to record: LoRARecord) {
         rows.withLock { rows in
-            rows.byName[source] = nil
-            rows.byName[record.name] = record
+            rows.drop(source)
+            rows.put(record)
             rows.touch(source, record.name)
         }
     }

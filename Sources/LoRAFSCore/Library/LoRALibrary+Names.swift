@@ -23,13 +23,13 @@ extension LoRALibrary {
         do {
             try services.sync.change([.init(name: name, lora: nil)]) {
                 try services.catalog.delete(named: name, ifCurrentObjectKey: record.objectKey)
+                services.mirror.remove(name)
             }
         } catch {
             refreshAfterConflict(error)
             throw services.report(.failed(name, .deleteRecord, error))
         }
         CrashPoint.reach(.rowDeleted)
-        services.mirror.remove(name)
         services.sync.scheduleDelete(record)
         services.logger.info("deleted", metadata: ["name": "\(name)", "key": "\(record.objectKey)"])
     }
@@ -62,14 +62,15 @@ extension LoRALibrary {
         let replaced: LoRARecord?
         do {
             replaced = try services.sync.change([.init(name: source, lora: nil), .init(name: target, lora: renamed)]) {
-                try services.catalog.rename(from: source, to: target, ifCurrentObjectKey: record.objectKey)
+                let replaced = try services.catalog.rename(from: source, to: target, ifCurrentObjectKey: record.objectKey)
+                services.mirror.rename(from: source, to: renamed)
+                return replaced
             }
         } catch {
             refreshAfterConflict(error)
             throw services.report(.failed("\(source) -> \(target)", .rename, error))
         }
         CrashPoint.reach(.renameRecorded)
-        services.mirror.rename(from: source, to: renamed)
         if let replaced, replaced.objectKey != record.objectKey { services.sync.scheduleDelete(replaced) }
         // The bucket learns the new name in the background: `mv` never waits on S3.
         services.background.later("rewrite the manifest of \(target)") { [services, renamed] in try services.putManifest(of: renamed) }

@@ -90,9 +90,12 @@ extension PendingFile {
                 try services.putManifest(of: record)
                 CrashPoint.reach(.manifestWritten)
             }
-            let replaced = try services.sync.change([.init(name: name, lora: record)]) { try services.catalog.upsert(record) }
+            let replaced = try services.sync.change([.init(name: name, lora: record)]) {
+                let replaced = try services.catalog.upsert(record)
+                services.mirror.store(record)
+                return replaced
+            }
             CrashPoint.reach(.uploadRecorded)
-            services.mirror.store(record)
             if let replaced, replaced.objectKey != record.objectKey { services.sync.scheduleDelete(replaced) }
         } catch {
             services.deleteObjects(of: record)

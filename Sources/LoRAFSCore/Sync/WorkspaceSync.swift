@@ -51,6 +51,13 @@ final class WorkspaceSync: @unchecked Sendable {
     /// One publisher at a time (the thread, an explicit `publish()`, the unmount).
     private let publishing = Mutex(())
     private let saving = Mutex(())
+    /// A change made here (its key, catalog transaction and mirror update) and a refresh's
+    /// application of one entry never interleave. Never held across S3.
+    private let applying = NSLock()
+    /// When the last refresh from the log finished: a deferred delete waits for one after its time.
+    private let lastRefreshDone = Mutex<Date?>(nil)
+    /// Objects this mount recorded lately, by key: a shared catalog's loss is told only for these.
+    private let recentUploads = Mutex<[String: Date]>([:])
     private let wake = NSCondition()
     private var stopping = false  // guarded by `wake`
     private var running = 0  // threads not yet returned, guarded by `wake`
@@ -93,7 +100,17 @@ final class WorkspaceSync: @unchecked Sendable {
     /// The names carry the change's key from before `apply`, so a refresh running
     /// meanwhile cannot put an older entry over it.
     func change<T>(_ changes: [LogEntry.Change], _ apply: () throws -> T) throws -> T {
+        // A refresh applying an entry for the same name must come wholly before or after.
+        applying.lock()
+        defer { applying.unlock() }
+        return try changeExclusively(changes, apply)
+    }
+
+    private func changeExclusively<T>(_ changes: [LogEntry.Change], _ apply: () throws -> T) throws -> T {
         let ticket = try prepare(changes)
+        recentUploads.withLock { uploads in
+            for change in changes { if let lora = change.lora { uploads[lora.objectKey] = Date() } }
+        }
         let result: T
         do { result = try apply() } catch {
             try? outbox.remove(ticket.key)
@@ -153,7 +170,9 @@ final class WorkspaceSync: @unchecked Sendable {
                 if catalog.isShared {
                     // Every mount writes the shared catalog itself: what others changed is
                     // there already, and the mirror catches up from its change versions.
-                    report.applied = try mirror.refresh()
+                    let replaced = try mirror.refreshReplacing()
+                    report.applied = replaced.count
+                    journalLosses(replaced)
                     collectGarbage()
                 } else {
                     (report.listed, report.applied) = try refreshOnce()
@@ -183,8 +202,10 @@ final class WorkspaceSync: @unchecked Sendable {
             // S3 failing ends this refresh (the next one reads the entry again); an entry
             // that is not a log entry is skipped for good, or it would stop every refresh.
             guard let entry = try readEntry(key, size: size) else { continue }
+            applying.lock()
             changed += apply(entry, as: key)
             markApplied(key)
+            applying.unlock()
         }
         state.withLock { state in
             if let greatest = keys.map(\.0).max(), state.cursor.map({ greatest.description > $0 }) ?? true {
@@ -193,6 +214,7 @@ final class WorkspaceSync: @unchecked Sendable {
             state.prune(windowMilliseconds: windowMilliseconds)
         }
         saveState()
+        lastRefreshDone.withLock { $0 = Date() }
         snapshotIfDue()
         collectGarbage()
         return (keys.count, changed)
@@ -300,6 +322,16 @@ final class WorkspaceSync: @unchecked Sendable {
             if current != change.lora {
                 do {
                     if let lora = change.lora {
+                        // One object has one name. Another name holding it (two mounts renamed
+                        // one LoRA at once) keeps it only if its change is the later one.
+                        if let holder = mirror.name(holding: lora.objectKey), holder != change.name {
+                            let holderRevision = state.withLock { $0.revisions[holder] }
+                            if let holderRevision, holderRevision > key.description { continue }
+                            try catalog.delete(named: holder)
+                            mirror.remove(holder)
+                            state.withLock { $0.revisions[holder] = key.description }
+                            changed += 1
+                        }
                         try catalog.upsert(lora)
                         mirror.store(lora)
                     } else {
@@ -332,7 +364,30 @@ final class WorkspaceSync: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// In a shared catalog the last commit wins at once; an upload of this mount that
+    /// another mount's later commit replaced (within the window) is told in `.lorafs/errors`.
+    private func journalLosses(_ replaced: [(old: LoRARecord?, new: LoRARecord?)]) {
+        let cutoff = Date().addingTimeInterval(-options.logWindow)
+        let recent = recentUploads.withLock { uploads in
+            uploads = uploads.filter { $0.value > cutoff }
+            return uploads
+        }
+        for (old, new) in replaced {
+            guard let old, recent[old.objectKey] != nil, new?.objectKey != old.objectKey else { continue }
+            journal(FSError(.superseded(old.name, what: "the copy stored here (\(old.size) bytes, sha256 \(old.sha256.prefix(12)))",
+                                        byMount: "another mount")))
+        }
+    }
+
     // MARK: - Deferred deletes
+
+    /// Whether a delete is due by its time but waits for a refresh from the log.
+    private func deletesAwaitRefresh() -> Bool {
+        guard !catalog.isShared, options.refreshInterval > 0 else { return false }
+        let now = Date().timeIntervalSince1970
+        let seen = lastRefreshDone.withLock { $0?.timeIntervalSince1970 } ?? 0
+        return state.withLock { $0.deletes.contains { $0.notBefore <= now && $0.notBefore > seen } }
+    }
 
     /// Deletes the objects whose delay ran out and that no name points at.
     func collectGarbage() {
@@ -341,7 +396,11 @@ final class WorkspaceSync: @unchecked Sendable {
 
     private func collectDue() {
         let now = Date().timeIntervalSince1970
-        let due = state.withLock { $0.deletes.filter { $0.notBefore <= now } }
+        // Another mount's change may name the object still: with refreshes from the log, a
+        // delete waits for a refresh that finished after its time.
+        let seen = catalog.isShared || options.refreshInterval == 0 ? now
+            : lastRefreshDone.withLock { $0?.timeIntervalSince1970 } ?? 0
+        let due = state.withLock { $0.deletes.filter { $0.notBefore <= min(now, seen) } }
         guard !due.isEmpty else { return }
         let named = Set(mirror.all.map(\.objectKey))
         for pending in due {
@@ -418,7 +477,9 @@ final class WorkspaceSync: @unchecked Sendable {
                 wake.unlock()
                 if done { return }
                 backoff = publish() ? 1 : min(backoff * 2, 30)
-                collectGarbage()
+                // A delete whose time came waits for a refresh after it: run one now (it
+                // collects at its end) rather than wait for the refresh interval.
+                if deletesAwaitRefresh() { refresh() } else { collectGarbage() }
             }
         }
         publisher.name = "lorafs-publisher"
