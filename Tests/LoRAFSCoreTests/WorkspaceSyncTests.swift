@@ -10,6 +10,13 @@ import Testing
         for fixture in fixtures { #expect(fixture.fs.services.sync.publish()) }
     }
 
+    /// Both publish, then both refresh: each has seen the other's changes.
+    private func exchange(_ a: Fixture, _ b: Fixture) {
+        publish(a, b)
+        a.fs.refresh()
+        b.fs.refresh()
+    }
+
     private func listing(_ fixture: Fixture) throws -> [String] {
         try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") }
     }
@@ -61,9 +68,7 @@ import Testing
         try a.copy(first, to: "same.safetensors")
         Thread.sleep(forTimeInterval: 0.005)  // b's key is later by its clock
         try b.copy(second, to: "same.safetensors")
-        publish(a, b)
-        a.fs.refresh()
-        b.fs.refresh()
+        exchange(a, b)
         #expect(try a.read("same.safetensors") == second)
         #expect(try b.read("same.safetensors") == second)
         #expect(try a.catalog.allLoRAs() == b.catalog.allLoRAs())
@@ -85,9 +90,7 @@ import Testing
         try a.fs.rename(from: "/x.safetensors", to: "y.safetensors", noReplace: false)
         let written = TestLoRA.safetensors(dataBytes: 2000, seed: 2)
         try b.copy(written, to: "y.safetensors")
-        publish(a, b)
-        a.fs.refresh()
-        b.fs.refresh()
+        exchange(a, b)
         #expect(try a.catalog.allLoRAs() == b.catalog.allLoRAs())
         #expect(try listing(a) == listing(b))
         // b wrote y after a's rename: b's bytes are y everywhere.
@@ -187,9 +190,7 @@ import Testing
         try a.fs.rename(from: "/n.safetensors", to: "/from-a.safetensors", noReplace: false)
         Thread.sleep(forTimeInterval: 0.005)
         try b.fs.rename(from: "/n.safetensors", to: "/from-b.safetensors", noReplace: false)
-        publish(a, b)
-        a.fs.refresh()
-        b.fs.refresh()
+        exchange(a, b)
         // One object, one name: the later rename's, on both.
         #expect(try listing(a) == ["from-b.safetensors"])
         #expect(try listing(b) == ["from-b.safetensors"])
