@@ -54,8 +54,11 @@ final class WorkspaceSync: @unchecked Sendable {
     /// A change made here (its key, catalog transaction and mirror update) and a refresh's
     /// application of one entry never interleave. Never held across S3.
     private let applying = NSLock()
-    /// When the last refresh from the log finished: a deferred delete waits for one after its time.
+    /// When the last complete refresh from the log started: a deferred delete waits for
+    /// one that started `settle` after its time, so changes other mounts made just
+    /// before (still on their way to the bucket) are seen first.
     private let lastRefreshDone = Mutex<Date?>(nil)
+    static let settle: TimeInterval = 5
     /// Objects this mount recorded lately, by key: a shared catalog's loss is told only for these.
     private let recentUploads = Mutex<[String: Date]>([:])
     private let wake = NSCondition()
@@ -188,6 +191,7 @@ final class WorkspaceSync: @unchecked Sendable {
     }
 
     private func refreshOnce() throws -> (listed: Int, applied: Int) {
+        let started = Date()
         try catchUpIfFarBehind()
         let (cursor, applied) = state.withLock { ($0.cursor.flatMap(LogKey.init), $0.applied) }
         let listing: [(key: String, size: UInt64)]
@@ -214,7 +218,7 @@ final class WorkspaceSync: @unchecked Sendable {
             state.prune(windowMilliseconds: windowMilliseconds)
         }
         saveState()
-        lastRefreshDone.withLock { $0 = Date() }
+        lastRefreshDone.withLock { $0 = started }
         snapshotIfDue()
         collectGarbage()
         return (keys.count, changed)
@@ -385,8 +389,8 @@ final class WorkspaceSync: @unchecked Sendable {
     private func deletesAwaitRefresh() -> Bool {
         guard !catalog.isShared, options.refreshInterval > 0 else { return false }
         let now = Date().timeIntervalSince1970
-        let seen = lastRefreshDone.withLock { $0?.timeIntervalSince1970 } ?? 0
-        return state.withLock { $0.deletes.contains { $0.notBefore <= now && $0.notBefore > seen } }
+        let seen = (lastRefreshDone.withLock { $0?.timeIntervalSince1970 } ?? 0) - Self.settle
+        return state.withLock { $0.deletes.contains { $0.notBefore + Self.settle <= now && $0.notBefore > seen } }
     }
 
     /// Deletes the objects whose delay ran out and that no name points at.
@@ -399,7 +403,7 @@ final class WorkspaceSync: @unchecked Sendable {
         // Another mount's change may name the object still: with refreshes from the log, a
         // delete waits for a refresh that finished after its time.
         let seen = catalog.isShared || options.refreshInterval == 0 ? now
-            : lastRefreshDone.withLock { $0?.timeIntervalSince1970 } ?? 0
+            : (lastRefreshDone.withLock { $0?.timeIntervalSince1970 } ?? 0) - Self.settle
         let due = state.withLock { $0.deletes.filter { $0.notBefore <= min(now, seen) } }
         guard !due.isEmpty else { return }
         let named = Set(mirror.all.map(\.objectKey))
