@@ -67,6 +67,16 @@ def test_catalog_migrate_from_sqlite_to_postgresql_and_back_loses_nothing(lorafs
     r = run([str(m.bin), "fsck", "--bucket", m.bucket, "--endpoint", m.s3.endpoint, "--workspace", m.workspace,
              "--catalog", pg.url()], env=m.env())
     assert r.returncode == 0 and "catalog matches the bucket" in r.stdout, (r.returncode, r.stdout, r.stderr)
+    # fsck --rebuild rewrites a damaged PostgreSQL catalog from the bucket.
+    pg.psql(f"DELETE FROM lorafs_loras WHERE workspace = '{m.workspace}' AND name = 'b.safetensors'", database="lorafs")
+    fsck = [str(m.bin), "fsck", "--bucket", m.bucket, "--endpoint", m.s3.endpoint, "--workspace", m.workspace,
+            "--catalog", pg.url()]
+    r = run(fsck, env=m.env())
+    assert r.returncode == 2 and "missing from the catalog: 1" in r.stdout, (r.returncode, r.stdout, r.stderr)
+    r = run(fsck + ["--rebuild"], env=m.env())
+    assert r.returncode == 0 and "catalog rebuilt: 3 row(s)" in r.stdout, (r.returncode, r.stdout, r.stderr)
+    assert [(x["name"], x["sha256"], x["object_key"]) for x in ls_json(m, pg.url())] == \
+        [(x["name"], x["sha256"], x["object_key"]) for x in before]
     back = tmp_path / "back.sqlite"
     r = run([str(m.bin), "catalog", "migrate", "--workspace", m.workspace, "--from", pg.url(), "--to", f"sqlite:{back}"])
     assert r.returncode == 0, r.stderr
