@@ -45,10 +45,11 @@ public protocol LoRACatalog: Sendable {
     /// bucket's change log, is what a mount follows.
     var isShared: Bool { get }
     /// Calls `onChange` (on a thread of the catalog's) after any transaction that
-    /// changed a LoRA row commits, whoever made it, and once at start and after every
-    /// reconnection; `changes(since:)` then tells what changed. nil: the engine cannot
-    /// push changes (SQLite, which only this mount writes).
-    func startFollowing(onChange: @escaping @Sendable () -> Void) -> (any CatalogFollowing)?
+    /// changed a LoRA row (`.loras`) or a job row (`.jobs`) commits, whoever made it,
+    /// and with both once at start and after every reconnection; `changes(since:)`
+    /// and `allJobs()` then tell what changed. nil: the engine cannot push changes
+    /// (SQLite, which only this mount writes).
+    func startFollowing(onChange: @escaping @Sendable (CatalogEvents) -> Void) -> (any CatalogFollowing)?
 
     /// Every generation job, oldest first.
     func allJobs() throws -> [JobRecord]
@@ -59,6 +60,32 @@ public protocol LoRACatalog: Sendable {
     /// Deletes the job's row; returns it if it existed.
     @discardableResult
     func deleteJob(named name: String) throws -> JobRecord?
+    /// Makes `mount` the job's poller for `seconds` by the catalog's own clock (so the
+    /// mounts' clocks need not agree), unless another mount holds a lease that has not
+    /// run out: exactly one mount polls each job, and a mount that vanished hands its
+    /// jobs on when its leases end. `CatalogError.notFound` if the job is gone.
+    func leaseJob(named name: String, to mount: String, seconds: Double) throws -> JobLease
+    /// Ends the leases `mount` holds (at unmount), so another mount polls its jobs at once.
+    func releaseJobLeases(heldBy mount: String) throws
+}
+
+/// What a catalog's push says changed.
+public struct CatalogEvents: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// LoRA rows: `changes(since:)` tells which.
+    public static let loras = CatalogEvents(rawValue: 1)
+    /// Job rows, or who polls them: `allJobs()` tells.
+    public static let jobs = CatalogEvents(rawValue: 2)
+    public static let all: CatalogEvents = [.loras, .jobs]
+}
+
+/// The answer of `leaseJob`.
+public enum JobLease: Sendable, Equatable {
+    /// This mount polls the job (the row as it is now).
+    case held(JobRecord)
+    /// Another mount's lease has not run out.
+    case heldElsewhere(mount: String)
 }
 
 /// What a mutation requires of the row it is about to change.
@@ -84,7 +111,7 @@ public protocol CatalogFollowing: Sendable {
 extension LoRACatalog {
     public var isShared: Bool { false }
 
-    public func startFollowing(onChange: @escaping @Sendable () -> Void) -> (any CatalogFollowing)? { nil }
+    public func startFollowing(onChange: @escaping @Sendable (CatalogEvents) -> Void) -> (any CatalogFollowing)? { nil }
 
     /// Inserts or replaces the row with `record.name`; returns the row it replaced.
     @discardableResult

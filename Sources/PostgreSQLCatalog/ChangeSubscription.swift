@@ -16,7 +16,7 @@ public final class ChangeSubscription: CatalogFollowing {
     private let finished = DispatchSemaphore(value: 0)
     private let listenerThread = Mutex<pthread_t?>(nil)
 
-    init(pool: ConnectionPool, channel: NotifyChannel, onChange: @escaping @Sendable () -> Void) {
+    init(pool: ConnectionPool, channel: NotifyChannel, onChange: @escaping @Sendable (CatalogEvents) -> Void) {
         let thread = Thread { [self] in
             listenerThread.withLock { $0 = pthread_self() }
             listen(pool: pool, channel: channel, onChange: onChange)
@@ -42,20 +42,23 @@ public final class ChangeSubscription: CatalogFollowing {
 
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    private func listen(pool: ConnectionPool, channel: NotifyChannel, onChange: @Sendable () -> Void) {
+    private func listen(pool: ConnectionPool, channel: NotifyChannel, onChange: @Sendable (CatalogEvents) -> Void) {
         var backOff = Self.firstBackOff
         while !isStopping {
             do {
                 let connection = try pool.connect(applicationName: "lorafs-listen")
                 try connection.listen(to: channel)
                 backOff = Self.firstBackOff
-                onChange()  // connected: whatever happened before is to be read now
+                onChange(.all)  // connected: whatever happened before is to be read now
                 var quiet = 0
                 while !isStopping {
                     let received = try connection.notifications(waitingAtMost: Self.sliceMilliseconds)
-                    if received.contains(where: { $0.channel == channel.name }) {
+                    let events = received.filter { $0.channel == channel.name }.reduce(into: CatalogEvents()) {
+                        $0.insert($1.payload == NotifyChannel.jobsPayload ? .jobs : .loras)
+                    }
+                    if !events.isEmpty {
                         quiet = 0
-                        onChange()
+                        onChange(events)
                     } else {
                         quiet += Int(Self.sliceMilliseconds)
                         if quiet >= Self.heartbeatMilliseconds {

@@ -6,9 +6,12 @@
 /// two workspaces that share a channel only wake each other's listeners for nothing (a
 /// listener then reads `changes(since:)` and finds none), so collisions cost no correctness.
 /// Anyone who can connect can listen on a channel: a notification carries a version number
-/// and nothing of the rows.
+/// (or `jobs`) and nothing of the rows.
 struct NotifyChannel: Sendable, Equatable {
     let name: String
+
+    /// The payload of a job row's change; a LoRA change's is its version number.
+    static let jobsPayload = "jobs"
 
     init(workspace: String) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -51,12 +51,13 @@ public final class PostgreSQLCatalog: LoRACatalog {
     }
 
     /// Follows the workspace: `onChange` runs (on the listener's own thread) after every
-    /// transaction that changed a LoRA row of the workspace commits, whoever made it, this
-    /// catalog included; then `changes(since:)` tells what changed. It also runs once the
+    /// transaction that changed a LoRA row (`.loras`) or a job row (`.jobs`) of the workspace
+    /// commits, whoever made it, this catalog included; then `changes(since:)` or `allJobs()`
+    /// tells what changed. It also runs (with both) once the
     /// listener is connected, and again after every reconnection (retried with back-off
     /// from 0.1 s to 5 s), because a change may have been missed while it was not: a
     /// caller that answers every call with `changes(since:)` misses nothing.
-    public func startListening(onChange: @escaping @Sendable () -> Void) -> ChangeSubscription {
+    public func startListening(onChange: @escaping @Sendable (CatalogEvents) -> Void) -> ChangeSubscription {
         ChangeSubscription(pool: pool, channel: changeLog.channel, onChange: onChange)
     }
 
@@ -64,7 +65,7 @@ public final class PostgreSQLCatalog: LoRACatalog {
     public var isShared: Bool { true }
 
     /// `startListening(onChange:)`, for a mount that sees the catalog as a `LoRACatalog`.
-    public func startFollowing(onChange: @escaping @Sendable () -> Void) -> (any CatalogFollowing)? {
+    public func startFollowing(onChange: @escaping @Sendable (CatalogEvents) -> Void) -> (any CatalogFollowing)? {
         startListening(onChange: onChange)
     }
 

@@ -7,7 +7,7 @@
 /// lorafs_workspaces   workspace (PK), version               the change version (the row writers lock)
 /// lorafs_loras        workspace, name (PK), object_key (unique per workspace), the LoRARecord columns
 /// lorafs_lora_changes workspace, name (PK), version (indexed) the change log, as SQLite's lora_changes
-/// lorafs_jobs         workspace, name (PK), the JobRecord columns
+/// lorafs_jobs         workspace, name (PK), the JobRecord columns, poller, lease_until (who polls it, till when)
 /// ```
 ///
 /// Names and workspaces are `COLLATE "C"`: rows sort by their UTF-8 bytes, as SQLite sorts
@@ -34,6 +34,7 @@ enum Schema {
     /// rename one, only append.
     static let migrations: [(identifier: String, statements: [String])] = [
         ("v1: loras, jobs, change log, members, row level security", version1),
+        ("v2: job leases", version2),
     ]
 
     /// The `pg_advisory_xact_lock` key that serializes migrations in a database ("lorafsmg").
@@ -140,4 +141,9 @@ enum Schema {
             "CREATE POLICY lorafs_workspace_members ON \(table) USING (\(membership)) WITH CHECK (\(membership))",
         ]
     }
+
+    /// The mount that polls a job and until when (seconds since 1970, by the server's clock).
+    private static let version2: [String] = [
+        "ALTER TABLE lorafs_jobs ADD COLUMN poller text, ADD COLUMN lease_until double precision",
+    ]
 }

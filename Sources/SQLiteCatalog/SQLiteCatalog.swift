@@ -112,6 +112,13 @@ public final class SQLiteCatalog: LoRACatalog {
             // `changes(since: 0)` is the whole catalog for old files as for new.
             try db.execute(sql: "INSERT INTO \(ChangeLog.table) (name, version) SELECT name, 1 FROM loras")
         }
+        migrator.registerMigration("v4: job leases") { db in
+            // Which mount polls a job, and until when (seconds since 1970).
+            try db.alter(table: "jobs") { t in
+                t.add(column: "poller", .text)
+                t.add(column: "lease_until", .double)
+            }
+        }
         return migrator
     }
 }

@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from conftest import run, sha256_file, wait_until
+from conftest import generator_args, run, sha256_file, wait_until
 
 
 def pg_mounts(lorafs, pg, n=2, *extra):
@@ -96,3 +96,52 @@ def test_two_mounts_writing_one_name_keep_the_last_commit_and_the_loser_says_so(
     # a's copy goes (delay 0 here); b's stays.
     key = ls_json(b, pg.url())[0]["object_key"]
     assert wait_until(lambda: set(a.objects()) == {key}), a.objects()
+
+
+def job_status(m, name):
+    try:
+        with open(m.p(f"jobs/{name}/status.json")) as f:
+            return json.load(f)["state"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def test_jobs_are_listed_by_every_mount_and_polled_by_exactly_one(lorafs, pg, src, local_worker):
+    # The two mounts reach the one worker by two host names: its count of status
+    # requests by Host header tells which mount polled.
+    a = lorafs(extra_args=["--catalog", pg.url(), "--refresh-interval", "0", *generator_args(local_worker)])
+    b_url = local_worker.url.replace("127.0.0.1", "localhost")
+    assert b_url != local_worker.url
+    b = lorafs(workspace=a.workspace, extra_args=["--catalog", pg.url(), "--refresh-interval", "0",
+                                                 "--generator", f"local:{b_url}", "--poll-interval", "0.2"])
+    host_a, host_b = local_worker.url.split("//")[1], b_url.split("//")[1]
+    assert a.cp(src.small, "style.safetensors").returncode == 0
+    spec = {"model": "t2v-A14B", "prompt": "a boat [slow:2]", "lora": "style"}
+    with open(a.p("generate/boat.json"), "w") as f:
+        json.dump(spec, f)
+    took = timed_until(lambda: "boat" in os.listdir(b.p("jobs")), 1.0)
+    print(f"job listed by the other mount after {took * 1000:.0f} ms")
+    assert wait_until(lambda: job_status(b, "boat") == "completed", 30), (job_status(a, "boat"), a.log(), b.log())
+    with open(a.p("jobs/boat/output.mp4"), "rb") as fa, open(b.p("jobs/boat/output.mp4"), "rb") as fb:
+        video = fa.read()
+        assert video[4:8] == b"ftyp" and fb.read() == video
+    (record,) = [j for j in local_worker.jobs() if j["input"]["prompt"] == spec["prompt"]]
+    assert set(record["polls"]) == {host_a}, record["polls"]
+    assert record["polls"][host_a] >= 2
+
+    # The poller unmounts while its job runs: the other mount takes the job at once and finishes it.
+    spec2 = {"model": "t2v-A14B", "prompt": "a ship [slow:3]", "lora": "style"}
+    with open(a.p("generate/ship.json"), "w") as f:
+        json.dump(spec2, f)
+    assert wait_until(lambda: job_status(b, "ship") == "running", 10), (job_status(b, "ship"), a.log())
+    (record,) = [j for j in local_worker.jobs() if j["input"]["prompt"] == spec2["prompt"]]
+    assert set(record["polls"]) == {host_a}, record["polls"]
+    assert a.unmount() == 0
+    assert wait_until(lambda: job_status(b, "ship") == "completed", 20), (job_status(b, "ship"), b.log())
+    (record,) = [j for j in local_worker.jobs() if j["input"]["prompt"] == spec2["prompt"]]
+    assert record["polls"].get(host_b, 0) >= 1, record["polls"]
+    # Removing a job through one mount removes it from every mount.
+    c = lorafs(workspace=a.workspace, extra_args=["--catalog", pg.url(), "--refresh-interval", "0"])
+    assert sorted(os.listdir(c.p("jobs"))) == ["boat", "ship"]
+    run(["rm", "-r", b.p("jobs/boat")])
+    timed_until(lambda: os.listdir(c.p("jobs")) == ["ship"], 1.0)

@@ -16,10 +16,10 @@ extension JobBoard {
     }
 
     /// One plain thread polls every active job when it is due; a job whose state
-    /// does not change is polled less and less often (up to 30 s).
+    /// does not change is polled less and less often (up to 30 s). It ends at `stop()`.
     func startPoller() {
         let thread = Thread { [weak self] in
-            while let board = self {
+            while let board = self, !board.state.withLock({ $0.stopped }) {
                 let next = board.pollDueJobs()
                 board.wakeup.lock()
                 _ = board.wakeup.wait(until: min(next, Date().addingTimeInterval(Self.maxPollInterval)))
@@ -30,14 +30,60 @@ extension JobBoard {
         thread.start()
     }
 
-    /// Polls the jobs that are due; returns when the next one is.
+    /// Polls the jobs that are due (if this mount holds their lease); returns when the next one is.
     private func pollDueJobs() -> Date {
         let now = Date()
-        let due = state.withLock { polling in
-            polling.schedule.filter { $0.value.next <= now && !polling.copying.contains($0.key) }.compactMap { polling.jobs[$0.key] }
+        let (due, copying) = state.withLock { polling in
+            (polling.schedule.filter { $0.value.next <= now && !polling.copying.contains($0.key) }.compactMap { polling.jobs[$0.key] },
+             polling.copying.intersection(polling.held))
         }
-        for record in due { poll(record) }
+        // A long copy of a video keeps its lease.
+        for name in copying { _ = claim(name) }
+        for record in due {
+            if let current = claim(record.name) { poll(current) }
+        }
         return state.withLock { $0.schedule.values.map(\.next).min() } ?? Date().addingTimeInterval(Self.maxPollInterval)
+    }
+
+    /// Takes or renews the job's lease; returns the job as the catalog holds it if this
+    /// mount is to poll it. Another mount's job is looked at again when its lease could
+    /// have run out; a job gone from the catalog is forgotten.
+    private func claim(_ name: String) -> JobRecord? {
+        let lease: JobLease
+        do { lease = try catalog.leaseJob(named: name, to: mountID, seconds: options.jobLease) } catch CatalogError.notFound {
+            state.withLock { polling in
+                polling.jobs[name] = nil
+                polling.schedule[name] = nil
+                polling.held.remove(name)
+            }
+            return nil
+        } catch {
+            logger.warning("cannot claim the job in the catalog; retrying", metadata: ["job": "\(name)", "error": "\(error)"])
+            reschedule(name, changed: false)
+            return nil
+        }
+        switch lease {
+        case .held(let record):
+            return state.withLock { polling in
+                // The holder writes the job: its own state is the latest, unless it just
+                // took the job over from another mount, whose last row this is.
+                if polling.held.insert(name).inserted { polling.jobs[name] = record }
+                guard let current = polling.jobs[name], BackendState(rawValue: current.state)?.isActive == true else {
+                    polling.schedule[name] = nil  // finished meanwhile
+                    return nil
+                }
+                return current
+            }
+        case .heldElsewhere:
+            state.withLock { polling in
+                polling.held.remove(name)
+                if polling.jobs[name] != nil {
+                    let interval = polling.schedule[name]?.interval ?? options.pollInterval
+                    polling.schedule[name] = (Date().addingTimeInterval(options.jobLease / 2), interval)
+                }
+            }
+            return nil
+        }
     }
 
     private func poll(_ record: JobRecord) {

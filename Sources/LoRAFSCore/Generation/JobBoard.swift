@@ -9,6 +9,12 @@ import Synchronization
 /// The workspace's generation jobs: submission of accepted specs, background
 /// polling with back-off, the copy of each finished video into the workspace's
 /// own prefix, cancellation. Jobs live in the catalog, so they survive remounts.
+///
+/// With a shared catalog every mount lists every job (reloaded when the catalog
+/// says job rows changed), and exactly one polls each: the one holding the job's
+/// lease in the catalog (`leaseJob`), taken by the submitter, renewed by every
+/// poll, released at unmount; a mount that vanished hands its jobs on when its
+/// leases run out (`jobLease`).
 final class JobBoard: @unchecked Sendable {
     let backend: (any GenerationBackend)?
     let services: WorkspaceServices
@@ -23,6 +29,9 @@ final class JobBoard: @unchecked Sendable {
         var schedule: [String: (next: Date, interval: TimeInterval)] = [:]
         /// Jobs whose video is being copied right now.
         var copying: Set<String> = []
+        /// Jobs whose lease this mount held at its last claim.
+        var held: Set<String> = []
+        var stopped = false
     }
 
     let state: Mutex<Polling>
@@ -37,7 +46,47 @@ final class JobBoard: @unchecked Sendable {
             if BackendState(rawValue: job.state)?.isActive == true { polling.schedule[job.name] = (Date(), services.options.pollInterval) }
         }
         state = Mutex(polling)
+        if services.catalog.isShared {
+            services.sync.jobsChanged.withLock { $0 = { [weak self] in self?.reload() } }
+        }
         if backend != nil { startPoller() }
+    }
+
+    var mountID: String { services.sync.mountID }
+
+    /// A shared catalog's job rows changed: this mount lists what it holds now, and
+    /// tries at once to take the active jobs it does not poll (a mount that released
+    /// them at unmount hands them on this way).
+    func reload() {
+        let rows: [JobRecord]
+        do { rows = try catalog.allJobs() } catch {
+            logger.warning("cannot read the jobs of the shared catalog", metadata: ["error": "\(error)"])
+            return
+        }
+        state.withLock { polling in
+            let names = Set(rows.map(\.name))
+            for name in polling.jobs.keys where !names.contains(name) {
+                polling.jobs[name] = nil
+                polling.schedule[name] = nil
+                polling.held.remove(name)
+            }
+            // The jobs this mount polls are its to write: its state of them is the latest.
+            for row in rows where !polling.held.contains(row.name) {
+                polling.jobs[row.name] = row
+                polling.schedule[row.name] = BackendState(rawValue: row.state)?.isActive == true
+                    ? (Date(), options.pollInterval) : nil
+            }
+        }
+        wake()
+    }
+
+    /// At unmount: polling ends and the leases go back, so another mount polls the jobs now.
+    func stop() {
+        state.withLock { $0.stopped = true }
+        wake()
+        do { try catalog.releaseJobLeases(heldBy: mountID) } catch {
+            logger.warning("cannot release the job leases; other mounts take the jobs when they run out", metadata: ["error": "\(error)"])
+        }
     }
 
     var all: [JobRecord] { state.withLock { Array($0.jobs.values) } }
@@ -86,9 +135,12 @@ final class JobBoard: @unchecked Sendable {
             if case CatalogError.exists = error { throw Self.exists(file, name) }
             throw .failed(file, .recordJob, error)
         }
+        // The submitter polls its job. A failed claim is no failure: whoever holds it polls.
+        let lease = try? catalog.leaseJob(named: name, to: mountID, seconds: options.jobLease)
         state.withLock {
             $0.jobs[name] = record
             $0.schedule[name] = (Date().addingTimeInterval(options.pollInterval), options.pollInterval)
+            if case .held = lease { $0.held.insert(name) }
         }
         logger.info("job submitted", metadata: ["job": "\(name)", "backend_id": "\(submitted.backendID)", "loras": "\(spec.loras.count)"])
         wake()
@@ -109,6 +161,7 @@ final class JobBoard: @unchecked Sendable {
         state.withLock {
             $0.jobs[name] = nil
             $0.schedule[name] = nil
+            $0.held.remove(name)
         }
         logger.info("job removed", metadata: ["job": "\(name)"])
     }

@@ -15,6 +15,9 @@ final class JobsFolder: Subtree {
         self.jobs = jobs
     }
 
+    /// At unmount: the job board stops polling and hands its jobs' leases back.
+    func shutdown() { jobs.stop() }
+
     private func job(_ name: String) throws(FSError) -> JobRecord {
         guard let job = jobs.job(name) else { throw FSError.notFound("jobs/\(name)") }
         return job

@@ -26,6 +26,10 @@ public struct WorkspaceOptions: Sendable {
     public var s3Timeout: TimeInterval = 120
     /// The fastest a job's status is polled; idle jobs back off to 30 s.
     public var pollInterval: TimeInterval = 2
+    /// How long a mount's claim to poll a job lasts unless renewed (every poll renews it; at
+    /// most 30 s apart): with a shared catalog, a mount that vanished hands its jobs to
+    /// another after this. A mount that unmounts hands them on at once.
+    public var jobLease: TimeInterval = 60
     /// Seconds between refreshes from the bucket's change log (`--refresh-interval`; 0: only at
     /// mount and on `touch .lorafs/refresh`).
     public var refreshInterval: TimeInterval = 30

@@ -67,6 +67,8 @@ final class WorkspaceSync: @unchecked Sendable {
     private var following: (any CatalogFollowing)?  // guarded by `wake`
     private var threads: [Thread] = []
     private let lastReport = Mutex<Report?>(nil)
+    /// Called when a shared catalog says job rows changed (the job board reloads them).
+    let jobsChanged = Mutex<(@Sendable () -> Void)?>(nil)
     /// True when no state was found: the catalog is rebuilt from the bucket at `bootstrap()`.
     let isFresh: Bool
 
@@ -362,7 +364,11 @@ final class WorkspaceSync: @unchecked Sendable {
     /// A shared catalog pushes every commit of every mount: the mirror follows at
     /// once (within the notification's round trip), with no polling.
     private func followCatalog() {
-        let following = catalog.startFollowing { [weak self] in self?.refresh() }
+        let following = catalog.startFollowing { [weak self] events in
+            guard let self else { return }
+            if events.contains(.loras) { refresh() }
+            if events.contains(.jobs) { jobsChanged.withLock { $0 }?() }
+        }
         wake.lock()
         self.following = following
         wake.unlock()

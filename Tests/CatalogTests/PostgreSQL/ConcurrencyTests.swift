@@ -125,3 +125,27 @@ final class Tally: Sendable {
     #expect(try mounts[0].changeVersion() == Int64(names.count))
     #expect(try mounts[1].allLoRAs().map(\.name) == names.sorted())
 }
+
+@Test func fourMountsClaimingOneJobAtOnceLeaveExactlyOnePoller() throws {
+    let workspace = freshWorkspace()
+    let mounts = try (0..<4).map { _ in try makePostgreSQLCatalog(workspace: workspace, maximumConnections: 1) }
+    let jobs = (0..<20).map { "job-\($0)" }
+    for name in jobs { try mounts[0].insertJob(job(name)) }
+    let tally = Tally()
+    DispatchQueue.concurrentPerform(iterations: 4) { mount in
+        for name in jobs {
+            do {
+                switch try mounts[mount].leaseJob(named: name, to: "m\(mount)", seconds: 60) {
+                case .held: tally.add(name)
+                case .heldElsewhere(let holder) where holder != "m\(mount)": tally.add("elsewhere")
+                case .heldElsewhere(let holder): tally.add("failure: held elsewhere by itself, \(holder)")
+                }
+            } catch {
+                tally.add("failure: \(error)")
+            }
+        }
+    }
+    for name in jobs { #expect(tally[name] == 1, "\(name)") }
+    #expect(tally["elsewhere"] == 3 * jobs.count)
+    #expect(tally.all.keys.filter { $0.hasPrefix("failure") }.isEmpty)
+}

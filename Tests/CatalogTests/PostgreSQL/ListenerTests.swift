@@ -5,17 +5,22 @@ import PostgreSQLCatalog
 import Synchronization
 import Testing
 
-/// Counts the calls of `onChange` and lets a test wait for the next one.
+/// Counts the calls of `onChange`, keeps what they said, and lets a test wait for the next one.
 final class ChangeEvents: Sendable {
     private let signals = DispatchSemaphore(value: 0)
     private let count = Atomic<Int>(0)
+    private let said = Mutex<[CatalogEvents]>([])
 
-    var onChange: @Sendable () -> Void {
-        { [self] in
+    var onChange: @Sendable (CatalogEvents) -> Void {
+        { [self] events in
+            said.withLock { $0.append(events) }
             count.add(1, ordering: .relaxed)
             signals.signal()
         }
     }
+
+    /// What each call said, oldest first; forgotten once read.
+    func takeEvents() -> [CatalogEvents] { said.withLock { said in defer { said = [] }; return said } }
 
     var calls: Int { count.load(ordering: .relaxed) }
 
@@ -36,6 +41,7 @@ final class ChangeEvents: Sendable {
     let subscription = listening.startListening(onChange: events.onChange)
     defer { subscription.stop() }
     #expect(events.next(within: 5), "the listener tells when it is connected")
+    #expect(events.takeEvents() == [.all])
 
     let start = ContinuousClock.now
     try writing.upsert(record("a.safetensors"))
@@ -43,13 +49,21 @@ final class ChangeEvents: Sendable {
     #expect(ContinuousClock.now - start < .seconds(1))
     #expect(try listening.changes(since: 0).upserted == [record("a.safetensors")])
 
-    // Each committed change wakes it; jobs and other workspaces do not, nor do no-ops.
+    // Each committed change wakes it, saying which rows: LoRAs or jobs. Other workspaces
+    // do not, nor do no-ops, nor a lease renewed by the mount that holds it.
     try writing.delete(named: "a.safetensors")
     #expect(events.next(within: 1))
     try writing.insertJob(job("boat"))
+    #expect(events.next(within: 1))
+    #expect(events.takeEvents() == [.loras, .loras, .jobs])
+    #expect(try writing.leaseJob(named: "boat", to: "m1", seconds: 60) != .heldElsewhere(mount: "m1"))
     #expect(try writing.delete(named: "missing.safetensors") == nil)
     try makePostgreSQLCatalog().upsert(record("elsewhere.safetensors"))
     #expect(!events.next(within: 0.5))
+    // A released lease is news: another mount may take the job now.
+    try writing.releaseJobLeases(heldBy: "m1")
+    #expect(events.next(within: 1))
+    #expect(events.takeEvents() == [.jobs])
 }
 
 @Test func noChangeIsReportedAfterStop() throws {
@@ -75,7 +89,7 @@ final class ChangeEvents: Sendable {
     let started = listening.startListening {
         ready.wait()
         subscription.withLock { $0?.stop() }  // from the listener's own thread: must not wait for itself
-        events.onChange()
+        events.onChange($0)
     }
     subscription.withLock { $0 = started }
     ready.signal()

@@ -18,14 +18,13 @@ import Testing
         }
     }
     #expect(tally.all == ["opened": 4])
-    let migrations = try cluster.psql("SELECT identifier FROM lorafs_migrations", database: database)
-    #expect(migrations.split(separator: "\n").count == 1)
-    #expect(migrations.hasPrefix("v1:"))
+    let migrations = try cluster.psql("SELECT identifier FROM lorafs_migrations ORDER BY identifier", database: database)
+    #expect(migrations.split(separator: "\n").map { $0.prefix(3) } == ["v1:", "v2:"])
 
     // And again, on a migrated database: nothing to do, nothing lost.
     let again = try makePostgreSQLCatalog(database: database)
     #expect(try again.allLoRAs().isEmpty)
-    #expect(try cluster.psql("SELECT identifier FROM lorafs_migrations", database: database) == migrations)
+    #expect(try cluster.psql("SELECT identifier FROM lorafs_migrations ORDER BY identifier", database: database) == migrations)
     #expect(try cluster.psql("SELECT count(*) FROM lorafs_loras", database: database) == "4")
 
     // Row-level security as documented: forced on the data tables, not on the memberships.
