@@ -16,7 +16,9 @@ struct CheckCommand: ParsableCommand {
             is not mounted. Exits 0 when the catalog matches the bucket (or was rebuilt) and nothing else is
             wrong, 2 when it found a problem that remains (rows that differ without --rebuild, orphaned objects,
             stale manifests), 1 when the check itself failed. --collect deletes orphaned objects and stale
-            manifests older than --grace (default 1 h).
+            manifests older than --grace (default 1 h). After --rebuild of a state directory's SQLite catalog, the
+            next mount applies the workspace's change log over it (a LoRA removed within the delete delay still
+            has its manifest), and adds the LoRAs only the manifests know to the log.
             """)
 
     @OptionGroup var s3: BucketSelection
@@ -48,6 +50,11 @@ struct CheckCommand: ParsableCommand {
         }
         if rebuild {
             print("catalog rebuilt: \(report.expected.count) row(s)")
+            if !catalog.isShared {
+                // Manifests do not tell the order of changes: the workspace's log does.
+                try CatalogCheck.markRebuilt(stateDirectory: selection.directory)
+                print("the next mount applies the workspace's change log over it")
+            }
         } else if report.isConsistent {
             print("catalog matches the bucket")
         } else {

@@ -152,6 +152,41 @@ import Testing
         #expect(try listing(b) == ["n.safetensors"])
     }
 
+    /// With a snapshot, the next mount starts from it: what it and the entries after
+    /// never name is what only the manifests know.
+    @Test(arguments: [false, true])
+    func afterFsckRebuildTheNextMountLetsTheLogWinAndPublishesWhatOnlyTheManifestsKnow(snapshot: Bool) throws {
+        let options: (inout WorkspaceOptions) -> Void = { if snapshot { $0.logSnapshotEvery = 1 } }
+        let a = try Fixture(deleteDelay: 3600, configure: options)
+        try a.copy(TestLoRA.safetensors(seed: 1), to: "kept.safetensors")
+        try a.copy(TestLoRA.safetensors(seed: 2), to: "removed.safetensors")
+        try a.fs.unlink(path: "/removed.safetensors")  // its manifest stays for the delete delay
+        publish(a)
+        a.fs.refresh()
+        #expect(try a.store.listObjects(prefix: "workspaces/test/snapshots/").isEmpty == !snapshot)
+        // A LoRA of another mount whose log entry is gone: only its manifest tells of it.
+        let b = try Fixture(store: a.store)
+        try b.copy(TestLoRA.safetensors(seed: 3), to: "old.safetensors")
+        publish(b)
+        for key in try a.store.listObjects(prefix: "workspaces/test/log/").map(\.key) where key.contains(b.fs.services.sync.mountID) {
+            try a.store.deleteObject(key: key)
+        }
+        a.fs.shutdown()
+        let report = try CatalogCheck(store: a.store, workspace: "test").run(catalog: a.catalog, rebuild: true)
+        #expect(report.expected.map(\.name) == ["kept.safetensors", "old.safetensors", "removed.safetensors"])
+        try CatalogCheck.markRebuilt(stateDirectory: a.stateDirectory)
+
+        let again = try Fixture(store: a.store, stateDirectory: a.stateDirectory, catalog: a.catalog, deleteDelay: 3600, configure: options)
+        #expect(try listing(again) == ["kept.safetensors", "old.safetensors"])
+        #expect(try again.read("old.safetensors") == TestLoRA.safetensors(seed: 3))
+        // Done once: the mount after refreshes as usual, and a new mount learns of old.safetensors from the log.
+        publish(again)
+        again.fs.shutdown()
+        let third = try Fixture(store: a.store, stateDirectory: a.stateDirectory, catalog: a.catalog, deleteDelay: 3600)
+        #expect(try listing(third) == ["kept.safetensors", "old.safetensors"])
+        #expect(try listing(try Fixture(store: a.store)) == ["kept.safetensors", "old.safetensors"])
+    }
+
     @Test func snapshotsKeepTheLogShortAndABootstrapCheap() throws {
         let compacting: (inout WorkspaceOptions) -> Void = { options in
             options.logSnapshotEvery = 10

@@ -53,3 +53,20 @@ def test_fsck_reports_a_row_whose_object_is_gone(lorafs, src):
     r = fsck(m, "--rebuild")
     assert r.returncode == 2 and "stale manifests: 1" in r.stdout and "catalog rebuilt: 0 row(s)" in r.stdout, r.stdout
     assert m.catalog() == {}
+
+
+def test_after_a_rebuild_the_next_mount_lets_the_change_log_win(lorafs, src):
+    # A LoRA removed within the delete delay keeps its manifest, so the rebuild brings
+    # its row back; the workspace's log knows it was removed, and the next mount says so.
+    m = lorafs(extra_args=["--delete-delay", "600"])
+    assert m.cp(src.small, "kept.safetensors").returncode == 0
+    assert m.cp(src.small2, "removed.safetensors").returncode == 0
+    assert run(["rm", m.p("removed.safetensors")]).returncode == 0
+    assert m.unmount() == 0
+    r = fsck(m, "--rebuild")
+    assert r.returncode == 0 and "catalog rebuilt: 2 row(s)" in r.stdout, r.stdout + r.stderr
+    assert "the next mount applies the workspace's change log" in r.stdout, r.stdout
+    m.start()
+    assert m.listing() == ["kept.safetensors"], m.log()
+    assert sha256_file(m.p("kept.safetensors")) == sha256_file(src.small)
+    assert sorted(m.catalog()) == ["kept.safetensors"]

@@ -41,6 +41,12 @@ public struct CatalogCheck: Sendable {
         layout = ObjectLayout(workspace: workspace)
     }
 
+    /// After a rebuild of the catalog of `stateDirectory` (not a shared one): its next
+    /// mount applies the workspace's change log over it (`SyncState.markCatalogRebuilt`).
+    public static func markRebuilt(stateDirectory: String) throws {
+        try SyncState.markCatalogRebuilt(stateDirectory: stateDirectory)
+    }
+
     /// Reads the bucket and compares; with `rebuild`, replaces the catalog's LoRA rows.
     /// - Parameters:
     ///   - collect: delete orphaned objects and stale manifests older than `grace`

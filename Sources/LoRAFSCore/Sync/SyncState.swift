@@ -27,6 +27,9 @@ struct SyncState: Codable {
     var deletes: [PendingDelete] = []
     /// Entries applied since the last snapshot this mount wrote or read.
     var sinceSnapshot = 0
+    /// `fsck --rebuild` rewrote the catalog from the manifests: the next mount folds
+    /// the log over it, as for a new state directory (`WorkspaceSync.bootstrap`).
+    var foldLogAtMount = false
 
     init() {}
 
@@ -41,6 +44,20 @@ struct SyncState: Codable {
         applied = try values.decodeIfPresent(Set<String>.self, forKey: .applied) ?? []
         deletes = try values.decodeIfPresent([PendingDelete].self, forKey: .deletes) ?? []
         sinceSnapshot = try values.decodeIfPresent(Int.self, forKey: .sinceSnapshot) ?? 0
+        foldLogAtMount = try values.decodeIfPresent(Bool.self, forKey: .foldLogAtMount) ?? false
+    }
+
+    /// After `fsck --rebuild` of a state directory's catalog: the manifests it was
+    /// rebuilt from say nothing of the order of changes (a LoRA removed a moment ago
+    /// still has its manifest until its deferred delete), so the next mount makes
+    /// the log's state of every name it mentions win, as a new state directory
+    /// would, and adds what only the manifests know to the log. Nothing to do
+    /// without a state file: that mount does so anyway.
+    static func markCatalogRebuilt(stateDirectory: String) throws {
+        let path = stateDirectory + "/sync.json"
+        guard var state = try load(from: path) else { return }
+        state.foldLogAtMount = true
+        try state.save(to: path)
     }
 
     /// Forgets what is older than the window before the cursor: an entry older

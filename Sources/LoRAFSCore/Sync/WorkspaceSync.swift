@@ -249,17 +249,28 @@ final class WorkspaceSync: @unchecked Sendable {
         if catalog.isShared {
             followCatalog()
             guard try catalog.allLoRAs().isEmpty else { return refresh() }
-        } else if !isFresh {
+        } else if !isFresh && !state.withLock({ $0.foldLogAtMount }) {
             return refresh()
         }
         return try refreshing.withLock { _ in
             let started = ContinuousClock.now
+            // What this state directory has not published goes first, so the fold sees it.
+            if !outbox.pending().isEmpty && !publish() {
+                throw SyncError(description: "the changes this state directory made could not be written to the bucket's log; try the mount again when S3 answers")
+            }
             // The latest snapshot and the entries after it, when there is one.
             if let snapshot = try latestSnapshot() {
+                let before = try catalog.allLoRAs()
                 try restore(snapshot)
                 var report = Report()
                 (report.listed, report.applied) = try refreshOnce()
                 report.applied += snapshot.loras.count
+                // Rows the snapshot and the entries since never name (fsck --rebuild found
+                // them in the manifests only) join the log.
+                let mentioned = state.withLock { Set($0.revisions.keys) }.union(snapshot.loras.map(\.name))
+                try publishIsland(before.filter { !mentioned.contains($0.name) && mirror[$0.name] == nil })
+                state.withLock { $0.foldLogAtMount = false }
+                saveState()
                 report.milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
                 lastReport.withLock { $0 = report }
                 logger.notice("catalog rebuilt from the bucket", metadata: ["snapshot": "\(snapshot.cursor)", "entries": "\(report.listed)"])
@@ -293,10 +304,8 @@ final class WorkspaceSync: @unchecked Sendable {
                 state.sinceSnapshot = keys.count
                 state.prune(windowMilliseconds: windowMilliseconds)
             }
-            if !island.isEmpty {
-                try change(island.map { LogEntry.Change(name: $0.name, lora: $0) }) {}
-                logger.notice("added this catalog's LoRAs to the workspace's log", metadata: ["count": "\(island.count)"])
-            }
+            try publishIsland(island)
+            state.withLock { $0.foldLogAtMount = false }
             saveState()
             var report = Report()
             report.listed = keys.count
@@ -306,6 +315,16 @@ final class WorkspaceSync: @unchecked Sendable {
             logger.notice("catalog rebuilt from the bucket", metadata: ["entries": "\(keys.count)", "loras": "\(rows.count)"])
             return report
         }
+    }
+
+    /// Rows of this catalog that the log never mentions become this mount's entry.
+    private func publishIsland(_ island: [LoRARecord]) throws {
+        guard !island.isEmpty else { return }
+        try change(island.map { LogEntry.Change(name: $0.name, lora: $0) }) {
+            for row in island where mirror[row.name] == nil { try catalog.upsert(row) }
+            try mirror.refresh()
+        }
+        logger.notice("added this catalog's LoRAs to the workspace's log", metadata: ["count": "\(island.count)"])
     }
 
     private func markApplied(_ key: LogKey) {
@@ -579,4 +598,9 @@ final class WorkspaceSync: @unchecked Sendable {
         lines.append("deletes_pending: \(deletes)")
         return lines
     }
+}
+
+/// Why a mount could not start from the bucket's log.
+struct SyncError: Error, CustomStringConvertible {
+    let description: String
 }
