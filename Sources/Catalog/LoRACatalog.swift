@@ -20,11 +20,13 @@ public protocol LoRACatalog: Sendable {
     /// replaced. `upsert(_:)` and `upsert(_:ifCurrentObjectKey:)` call it.
     @discardableResult
     func upsert(_ record: LoRARecord, expecting expectation: RowExpectation) throws -> LoRARecord?
-    /// Renames `from` to `to` if the row named `from` meets `expectation`, replacing
-    /// any row named `to` whatever it holds; returns the replaced row. No row named
-    /// `from`: `CatalogError.notFound` when anything was expected, else `.conflict`.
+    /// Renames `from` to `to` if the row named `from` meets `expectation` and the row
+    /// named `to` (if any) meets `replacing` (`.objectKey(nil)`: none may be there, as
+    /// for RENAME_NOREPLACE; a row there is `.conflict` naming `to`); returns the
+    /// replaced row. No row named `from`: `CatalogError.notFound` when anything was
+    /// expected, else `.conflict`.
     @discardableResult
-    func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord?
+    func rename(from: String, to: String, expecting expectation: RowExpectation, replacing: RowExpectation) throws -> LoRARecord?
     /// Deletes the row if it meets `expectation`; returns it if it existed.
     @discardableResult
     func delete(named name: String, expecting expectation: RowExpectation) throws -> LoRARecord?
@@ -131,7 +133,13 @@ extension LoRACatalog {
     /// Fails with `CatalogError.notFound` if there is no row named `from`.
     @discardableResult
     public func rename(from: String, to: String) throws -> LoRARecord? {
-        try rename(from: from, to: to, expecting: .anything)
+        try rename(from: from, to: to, expecting: .anything, replacing: .anything)
+    }
+
+    /// `rename(from:to:expecting:replacing:)`, replacing any row named `to`.
+    @discardableResult
+    public func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
+        try rename(from: from, to: to, expecting: expectation, replacing: .anything)
     }
 
     /// `rename(from:to:)`, only if the row named `from` still has object key
@@ -139,7 +147,7 @@ extension LoRACatalog {
     /// and changes nothing. A row named `to` is replaced whatever it holds.
     @discardableResult
     public func rename(from: String, to: String, ifCurrentObjectKey expected: String) throws -> LoRARecord? {
-        try rename(from: from, to: to, expecting: .objectKey(expected))
+        try rename(from: from, to: to, expecting: .objectKey(expected), replacing: .anything)
     }
 
     /// Deletes the row; returns it if it existed.

@@ -66,7 +66,7 @@ extension PostgreSQLCatalog {
 
     /// Renames the row, if it meets `expectation`, in one transaction with its change record.
     @discardableResult
-    public func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
+    public func rename(from: String, to: String, expecting expectation: RowExpectation, replacing: RowExpectation) throws -> LoRARecord? {
         try write("rename") { connection in
             let version = try changeLog.lockVersion(connection)
             let source = try fetch(from, connection)
@@ -74,6 +74,7 @@ extension PostgreSQLCatalog {
             guard source != nil else { throw CatalogError.notFound(from) }
             if from == to { return nil }
             let replaced = try fetch(to, connection)
+            try replacing.check(name: to, found: replaced)
             if replaced != nil {
                 try connection.execute("DELETE FROM lorafs_loras WHERE workspace = $1 AND name = $2", [workspace, to])
             }

@@ -55,13 +55,14 @@ extension SQLiteCatalog {
 
     /// Renames the row, if it meets `expectation`, in one transaction with its change record.
     @discardableResult
-    public func rename(from: String, to: String, expecting expectation: RowExpectation) throws -> LoRARecord? {
+    public func rename(from: String, to: String, expecting expectation: RowExpectation, replacing: RowExpectation) throws -> LoRARecord? {
         try write("rename") { db in
             let source = try LoRARecord.fetchOne(db, key: from)
             try expectation.check(name: from, found: source)
             guard var row = source else { throw CatalogError.notFound(from) }
             if from == to { return nil }
             let replaced = try LoRARecord.fetchOne(db, key: to)
+            try replacing.check(name: to, found: replaced)
             if replaced != nil { _ = try LoRARecord.deleteOne(db, key: to) }
             _ = try LoRARecord.deleteOne(db, key: from)
             row.name = to

@@ -142,6 +142,25 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(fixture.store.loraKeys.count == 1)
 }
 
+@Test func aRenameThatMayNotReplaceNeverReplacesARowThatAppearedSinceItsCheck() throws {
+    let fixture = try Fixture()
+    try fixture.copy(TestLoRA.safetensors(seed: 1), to: "a.safetensors")
+    #expect(errno { try fixture.fs.rename(from: "/a.safetensors", to: "/a.safetensors", noReplace: true) } == EEXIST)
+    // b appears in the catalog (another mount of a shared catalog) before this mount's mirror shows it.
+    var other = try #require(try fixture.catalog.lora(named: "a.safetensors"))
+    other.name = "b.safetensors"
+    other.objectKey = "workspaces/test/loras/other.safetensors"
+    try fixture.catalog.upsert(other)
+    #expect(!fixture.fs.services.mirror.contains("b.safetensors"))
+    #expect(errno { try fixture.fs.rename(from: "/a.safetensors", to: "/b.safetensors", noReplace: true) } == EEXIST)
+    #expect(try fixture.catalog.lora(named: "b.safetensors") == other)
+    #expect(try fixture.catalog.lora(named: "a.safetensors") != nil)
+    // The mirror caught up: b is listed, a is still there.
+    #expect(try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") } == ["a.safetensors", "b.safetensors"])
+    try fixture.fs.rename(from: "/a.safetensors", to: "/c.safetensors", noReplace: true)
+    #expect(try fixture.catalog.allLoRAs().map(\.name) == ["b.safetensors", "c.safetensors"])
+}
+
 @Test func renameIsACatalogUpdateWithoutCopying() throws {
     let fixture = try Fixture()
     try fixture.copy(TestLoRA.safetensors(), to: "a.safetensors")

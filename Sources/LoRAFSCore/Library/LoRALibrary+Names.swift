@@ -61,13 +61,19 @@ extension LoRALibrary {
         renamed.name = target
         let replaced: LoRARecord?
         do {
+            // RENAME_NOREPLACE (`mv -n`) is the catalog's own condition too: a row that
+            // appeared since the check above (another writer, another mount) is never replaced.
             replaced = try services.sync.change([.init(name: source, lora: nil), .init(name: target, lora: renamed)]) {
-                let replaced = try services.catalog.rename(from: source, to: target, ifCurrentObjectKey: record.objectKey)
+                let replaced = try services.catalog.rename(from: source, to: target, expecting: .objectKey(record.objectKey),
+                                                           replacing: noReplace ? .objectKey(nil) : .anything)
                 services.mirror.rename(from: source, to: renamed)
                 return replaced
             }
         } catch {
             refreshAfterConflict(error)
+            if noReplace, case CatalogError.conflict(let name, nil, _?) = error, name == target {
+                throw FSError(.exists(target, why: "already exists"))
+            }
             throw services.report(.failed("\(source) -> \(target)", .rename, error))
         }
         CrashPoint.reach(.renameRecorded)

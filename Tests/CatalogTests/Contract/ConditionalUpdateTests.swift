@@ -58,3 +58,17 @@ import Testing
     #expect(try catalog.allLoRAs() == [record("a.safetensors", key: "k2")])
     #expect(try catalog.changeVersion() == 2)
 }
+
+@Test(arguments: CatalogEngine.allCases) func aRenameThatMayNotReplaceLeavesATargetThatAppearedAlone(_ engine: CatalogEngine) throws {
+    let catalog = try engine.makeCatalog()
+    try catalog.upsert(record("a.safetensors", key: "ka"))
+    try catalog.upsert(record("b.safetensors", key: "kb"))
+    let version = try catalog.changeVersion()
+    #expect(throws: CatalogError.conflict(name: "b.safetensors", expected: nil, found: "kb")) {
+        try catalog.rename(from: "a.safetensors", to: "b.safetensors", expecting: .objectKey("ka"), replacing: .objectKey(nil))
+    }
+    #expect(try catalog.allLoRAs() == [record("a.safetensors", key: "ka"), record("b.safetensors", key: "kb")])
+    #expect(try catalog.changeVersion() == version)
+    #expect(try catalog.rename(from: "a.safetensors", to: "c.safetensors", expecting: .objectKey("ka"), replacing: .objectKey(nil)) == nil)
+    #expect(try catalog.allLoRAs().map(\.name) == ["b.safetensors", "c.safetensors"])
+}
