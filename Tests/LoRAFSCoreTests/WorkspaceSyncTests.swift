@@ -17,6 +17,16 @@ import Testing
         b.fs.refresh()
     }
 
+    /// Two mounts of one workspace that both show `name` (uploaded through the first).
+    private func twoMountsSharing(_ name: String, seed: UInt8) throws -> (Fixture, Fixture) {
+        let a = try Fixture()
+        let b = try Fixture(store: a.store)
+        try a.copy(TestLoRA.safetensors(seed: seed), to: name)
+        publish(a)
+        b.fs.refresh()
+        return (a, b)
+    }
+
     private func listing(_ fixture: Fixture) throws -> [String] {
         try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") }
     }
@@ -82,11 +92,7 @@ import Testing
     }
 
     @Test func aRenameHereAndAWriteThereOfOneNameConvergeAfterOneRefresh() throws {
-        let a = try Fixture()
-        let b = try Fixture(store: a.store)
-        try a.copy(TestLoRA.safetensors(seed: 1), to: "x.safetensors")
-        publish(a)
-        b.fs.refresh()
+        let (a, b) = try twoMountsSharing("x.safetensors", seed: 1)
         try a.fs.rename(from: "/x.safetensors", to: "y.safetensors", noReplace: false)
         let written = TestLoRA.safetensors(dataBytes: 2000, seed: 2)
         try b.copy(written, to: "y.safetensors")
@@ -98,11 +104,7 @@ import Testing
     }
 
     @Test func anEntryThatLandsLateIsAppliedInKeyOrder() throws {
-        let a = try Fixture()
-        let b = try Fixture(store: a.store)
-        try a.copy(TestLoRA.safetensors(seed: 1), to: "late.safetensors")
-        publish(a)
-        b.fs.refresh()
+        let (a, b) = try twoMountsSharing("late.safetensors", seed: 1)
         let row = try #require(try a.catalog.lora(named: "late.safetensors"))
         // Another mount removed it with a key from before a's upload, whose PUT landed only now:
         // older than what b shows, so b keeps the LoRA.
@@ -132,11 +134,7 @@ import Testing
     }
 
     @Test func aChangeMadeWhileS3RefusesIsPublishedOnceItAnswersEvenAfterARestart() throws {
-        let a = try Fixture()
-        let b = try Fixture(store: a.store)
-        try a.copy(TestLoRA.safetensors(seed: 1), to: "m.safetensors")
-        publish(a)
-        b.fs.refresh()
+        let (a, b) = try twoMountsSharing("m.safetensors", seed: 1)
         a.store.fail(.put)
         // mv never waits on S3: the rename is done here, its entry waits in the outbox.
         try a.fs.rename(from: "/m.safetensors", to: "/n.safetensors", noReplace: false)
@@ -217,11 +215,7 @@ import Testing
     }
 
     @Test func twoMountsRenamingOneLoRAAtOnceAgreeOnTheLaterName() throws {
-        let a = try Fixture()
-        let b = try Fixture(store: a.store)
-        try a.copy(TestLoRA.safetensors(seed: 5), to: "n.safetensors")
-        publish(a)
-        b.fs.refresh()
+        let (a, b) = try twoMountsSharing("n.safetensors", seed: 5)
         try a.fs.rename(from: "/n.safetensors", to: "/from-a.safetensors", noReplace: false)
         Thread.sleep(forTimeInterval: 0.005)
         try b.fs.rename(from: "/n.safetensors", to: "/from-b.safetensors", noReplace: false)

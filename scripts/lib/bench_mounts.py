@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -21,6 +19,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 import loragen  # noqa: E402
+from faultproxy import FaultProxy  # noqa: E402
 import pgcluster  # noqa: E402
 
 BIN, WORK = sys.argv[1], Path(sys.argv[2])
@@ -35,44 +34,6 @@ S3.create_bucket(Bucket=BUCKET)
 
 def log(text):
     print(f"==> {text}", file=sys.stderr, flush=True)
-
-
-class CountingProxy:
-    """A TCP proxy to SeaweedFS that counts the HTTP requests going through it."""
-
-    REQUEST = re.compile(rb"(?:^|\r\n)(GET|PUT|POST|DELETE|HEAD) /")
-
-    def __init__(self):
-        host, port = ENDPOINT.split("//")[1].split(":")
-        self.upstream = (host, int(port))
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        self.count = 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            client, _ = self.server.accept()
-            server = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, src, dst, count):
-        try:
-            while data := src.recv(65536):
-                if count:
-                    with self.lock:
-                        self.count += len(self.REQUEST.findall(data))
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class Mount:
@@ -242,7 +203,9 @@ def big_workspace(pg):
     workspace = f"big-{uuid.uuid4().hex[:6]}"
     log(f"seeding a workspace of {LORAS} LoRAs (a snapshot in the bucket)")
     seed_snapshot(workspace, LORAS)
-    proxy = CountingProxy()
+    # In HTTP mode, with no faults asked for, the fault proxy only forwards and counts requests.
+    host, port = ENDPOINT.split("//")[1].split(":")
+    proxy = FaultProxy(host, int(port), http=True)
     writer = Mount("big-writer", workspace, "--refresh-interval", "0")
     reader = Mount("big-reader", workspace, "--refresh-interval", "0", endpoint=proxy.endpoint)
     first_mount = reader.start()
@@ -251,11 +214,11 @@ def big_workspace(pg):
     for i in range(10):
         subprocess.run(["cp", str(src), str(writer.p(f"change-{i}.safetensors"))], check=True)
     assert wait(lambda: writer.status()["changes_not_yet_published"] == "0", 60)
-    before = proxy.count
+    before = proxy.requests
     t0 = time.monotonic()
     reader.refresh()
     refresh_ms = (time.monotonic() - t0) * 1000
-    requests = proxy.count - before
+    requests = proxy.requests - before
     status = reader.status()
     assert len(reader.listing()) == LORAS + 10
     figures = {"refresh": (requests, refresh_ms, status.get("last_refresh_changes"), status.get("last_refresh_ms"))}

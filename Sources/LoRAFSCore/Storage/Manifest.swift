@@ -5,7 +5,7 @@ import LoRAFormats
 /// The small JSON document stored beside each LoRA (`manifests/ID.json`), so the
 /// catalog can be rebuilt from the bucket alone: it carries the name (which no key
 /// holds), the SHA-256 of multipart objects, and follows renames.
-struct Manifest: Codable, Equatable {
+struct Manifest: StoredJSON, Equatable {
     var version = 1
     var workspace: String
     var name: String
@@ -30,17 +30,6 @@ struct Manifest: Codable, Equatable {
         sha256 = record.sha256
         kind = record.kind
         uploadedAt = Date(timeIntervalSince1970: record.uploadedAt).formatted(.iso8601)
-    }
-
-    /// The bytes to store. Throws rather than storing an empty manifest.
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return [UInt8](try encoder.encode(self))
-    }
-
-    static func decode(_ bytes: [UInt8]) throws -> Manifest {
-        try JSONDecoder().decode(Manifest.self, from: Data(bytes))
     }
 
     /// The catalog row it describes, if it names a LoRA of `layout`'s workspace.

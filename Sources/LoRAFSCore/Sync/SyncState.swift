@@ -6,7 +6,7 @@ import Platform
 /// replaced durably): where its last refresh got to, the clock of its keys, the
 /// changes of the last `window` (to apply late entries in key order, whatever
 /// order they arrive in), and the objects waiting for their deferred delete.
-struct SyncState: Codable {
+struct SyncState: StoredJSON {
     struct PendingDelete: Codable, Equatable {
         var record: LoRARecord
         /// Seconds since 1970: not deleted before.
@@ -71,13 +71,11 @@ struct SyncState: Codable {
 
     static func load(from path: String) throws -> SyncState? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try JSONDecoder().decode(SyncState.self, from: data)
+        return try decode([UInt8](data))
     }
 
     func save(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try DurableFiles.write([UInt8](try encoder.encode(self)), to: path)
+        try DurableFiles.write(try encoded(), to: path)
     }
 }
 

@@ -56,7 +56,7 @@ struct LogKey: Comparable, Hashable, Sendable, CustomStringConvertible {
 /// One entry of the log: the new state of the names one operation changed
 /// (`lora` nil: the name is gone). An upload or overwrite names one LoRA; a
 /// rename the old name (gone) and the new one; a delete one name, gone.
-struct LogEntry: Codable, Equatable, Sendable {
+struct LogEntry: StoredJSON, Equatable, Sendable {
     struct Change: Codable, Equatable, Sendable {
         var name: String
         var lora: LoRARecord?
@@ -67,15 +67,6 @@ struct LogEntry: Codable, Equatable, Sendable {
     var mount: String
     var changes: [Change]
 
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return [UInt8](try encoder.encode(self))
-    }
-
-    static func decode(_ bytes: [UInt8]) throws -> LogEntry {
-        try JSONDecoder().decode(LogEntry.self, from: Data(bytes))
-    }
 }
 
 extension ObjectLayout {

@@ -5,7 +5,7 @@ import Foundation
 /// writing mount showed it once it had applied the log up to `cursor`, with the
 /// window's revisions and applied entries, so a reader applies the entries after
 /// it in the same order a live mount would.
-struct LogSnapshot: Codable {
+struct LogSnapshot: StoredJSON {
     var version = 1
     var workspace: String
     var cursor: String
@@ -13,11 +13,6 @@ struct LogSnapshot: Codable {
     var applied: Set<String>
     var loras: [LoRARecord]
 
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return [UInt8](try encoder.encode(self))
-    }
 }
 
 extension ObjectLayout {
@@ -38,7 +33,7 @@ extension WorkspaceSync {
         let listing = try store.listObjects(prefix: layout.snapshotsPrefix)
         for item in listing.sorted(by: { $0.key > $1.key }) {
             let bytes = try store.getObject(key: item.key, range: 0..<item.size)
-            if let snapshot = try? JSONDecoder().decode(LogSnapshot.self, from: Data(bytes)), snapshot.workspace == options.workspace {
+            if let snapshot = try? LogSnapshot.decode(bytes), snapshot.workspace == options.workspace {
                 return snapshot
             }
             logger.warning("skipping an unreadable snapshot", metadata: ["key": "\(item.key)"])
