@@ -5,8 +5,13 @@ One implementation, used two ways:
   * imported by Tests/e2e/conftest.py when pytest runs without a server;
   * as a CLI by scripts/lib/common.sh (`start_seaweed` / `stop_seaweed`):
 
-      python3 seaweed.py start DATA_DIR   # prints shell `export` lines
+      python3 seaweed.py start DATA_DIR [--tls] [--metrics]   # prints shell `export` lines
       python3 seaweed.py stop DATA_DIR    # SIGTERM, wait, wipe DATA_DIR
+
+--tls also serves S3 over HTTPS with a self-signed certificate for 127.0.0.1 and
+localhost (LORAFS_S3_HTTPS_ENDPOINT; the certificate is LORAFS_S3_CA, for
+AWS_CA_BUNDLE); --metrics serves Prometheus metrics, per-action request counters
+included (LORAFS_S3_METRICS). The benchmarks use both.
 
 Every port is chosen free, the credentials are generated, and the server is
 only reported ready once a signed request (ListBuckets) succeeds.
@@ -43,6 +48,9 @@ class SeaweedServer:
     secret_key: str
     pid: int
     region: str = "us-east-1"
+    https_endpoint: str = ""
+    ca_file: str = ""
+    metrics_url: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -53,6 +61,8 @@ class SeaweedServer:
             "AWS_DEFAULT_REGION": self.region,
             "LORAFS_SEAWEED_PID": str(self.pid),
             "LORAFS_SEAWEED_DIR": self.data_dir,
+            **({"LORAFS_S3_HTTPS_ENDPOINT": self.https_endpoint, "LORAFS_S3_CA": self.ca_file} if self.https_endpoint else {}),
+            **({"LORAFS_S3_METRICS": self.metrics_url} if self.metrics_url else {}),
         }
 
     def client(self):
@@ -116,10 +126,24 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def start(data_dir: str | os.PathLike, timeout: float = 60.0, attempts: int = 3) -> SeaweedServer:
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throwaway certificate and key for 127.0.0.1 and localhost."""
+    cert, key = directory / "tls-cert.pem", directory / "tls-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "7", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def start(data_dir: str | os.PathLike, timeout: float = 60.0, attempts: int = 3, tls: bool = False,
+          metrics: bool = False) -> SeaweedServer:
     data = Path(data_dir).resolve()
     data.mkdir(parents=True, exist_ok=True)
     weed = find_weed()
+    cert = key = None
+    if tls:
+        cert, key = self_signed_certificate(data)
     access_key = "LORAFS" + secrets.token_hex(7).upper()
     secret_key = secrets.token_urlsafe(30)
     identities = {"identities": [{
@@ -135,19 +159,25 @@ def start(data_dir: str | os.PathLike, timeout: float = 60.0, attempts: int = 3)
     import boto3  # noqa: F401  (fail before starting anything if it is missing)
     last_err = ""
     for attempt in range(attempts):
-        ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS))))
+        flags = PORT_FLAGS + (["s3.port.https"] if tls else []) + (["metricsPort"] if metrics else [])
+        ports = dict(zip(flags, free_ports(len(flags))))
         args = [weed, "mini", f"-dir={store}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-s3.config={ident_path}", "-s3.allowDeleteBucketNotEmpty=false",
                 "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
                 "-master.telemetry=false"]
         args += [f"-{k}={v}" for k, v in ports.items()]
+        if tls:
+            args += [f"-s3.cert.file={cert}", f"-s3.key.file={key}"]
         log = open(data / "weed.log", "ab")
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=data)
         log.close()
         (data / "weed.pid").write_text(str(proc.pid))
         server = SeaweedServer(str(data), f"http://127.0.0.1:{ports['s3.port']}",
-                               access_key, secret_key, proc.pid)
+                               access_key, secret_key, proc.pid,
+                               https_endpoint=f"https://127.0.0.1:{ports['s3.port.https']}" if tls else "",
+                               ca_file=str(cert) if tls else "",
+                               metrics_url=f"http://127.0.0.1:{ports['metricsPort']}/metrics" if metrics else "")
         (data / "server.json").write_text(json.dumps(asdict(server)))
         client = server.client()
         deadline = time.monotonic() + timeout
@@ -219,7 +249,7 @@ def main(argv: list[str]) -> int:
         return 2
     cmd, d = argv[1], argv[2]
     if cmd == "start":
-        server = start(d)
+        server = start(d, tls="--tls" in argv, metrics="--metrics" in argv)
     elif cmd == "env":
         server = SeaweedServer(**json.loads((Path(d) / "server.json").read_text()))
     else:

@@ -88,13 +88,17 @@ def test_a_crash_after_a_rename_is_committed(lorafs, src):
     assert listed == ["after.safetensors"], listed  # the catalog committed the rename
     assert sha256_file(m.p("after.safetensors")) == sha256_file(src.small)
     assert m.unmount() == 0
-    # The manifest still says the old name: fsck reports the disagreement; a rebuild
-    # takes the bucket's word (mv never returned 0), with the bytes intact.
+    # The manifest still says the old name: fsck reports the disagreement. A rebuild
+    # takes the manifests' word, and the next mount the change log's, which holds the
+    # committed rename: it stands, and that mount rewrites the manifest, so fsck agrees.
     assert fsck(m).returncode == 2
     assert fsck(m, "--rebuild").returncode == 0
     m.start()
-    assert [n for n in m.listing() if n.endswith(".safetensors")] == ["before.safetensors"]
-    assert sha256_file(m.p("before.safetensors")) == sha256_file(src.small)
+    assert [n for n in m.listing() if n.endswith(".safetensors")] == ["after.safetensors"]
+    assert sha256_file(m.p("after.safetensors")) == sha256_file(src.small)
+    assert m.unmount() == 0
+    r = fsck(m)
+    assert r.returncode == 0 and "catalog matches the bucket" in r.stdout, r.stdout
 
 
 def test_a_crash_after_a_removal_took_the_row(lorafs, src):
@@ -110,9 +114,22 @@ def test_a_crash_after_a_removal_took_the_row(lorafs, src):
     # rm never returned 0: the object and manifest are still there, and fsck says so.
     check = fsck(m)
     assert check.returncode == 2 and "missing from the catalog: 1" in check.stdout, check.stdout
+    key = json.loads(m.s3.client.get_object(Bucket=m.bucket, Key=manifest_keys(m)[0])["Body"].read())["object_key"]
+    # A rebuild brings the row back from the manifest; the next mount applies the change
+    # log, where the committed removal is: the LoRA stays removed, its object goes after
+    # the delete delay, and fsck then agrees.
     assert fsck(m, "--rebuild").returncode == 0
     m.start()
-    assert sha256_file(m.p("doomed.safetensors")) == sha256_file(src.small)
+    assert "doomed.safetensors" not in m.listing()
+    assert wait_until(lambda: m.head(key) is None, 20), "the removed LoRA's object stayed"
+    assert m.unmount() == 0
+    r = fsck(m)
+    assert r.returncode == 0 and "catalog matches the bucket" in r.stdout, r.stdout
+
+
+def manifest_keys(m):
+    listed = m.s3.client.list_objects_v2(Bucket=m.bucket, Prefix=f"workspaces/{m.workspace}/manifests/")
+    return [o["Key"] for o in listed.get("Contents", [])]
 
 
 def test_a_crash_after_the_backend_accepted_a_job(lorafs, local_worker, src):

@@ -73,8 +73,6 @@ final class WorkspaceServices: Sendable {
 
     /// Writes (or rewrites, after `mv`) the manifest of `record`.
     func putManifest(of record: LoRARecord) throws {
-        try store.putObject(key: layout.manifestKey(forObject: record.objectKey),
-                            body: try Manifest(record, workspace: options.workspace).encoded(),
-                            metadata: [ObjectMetadata.uploadedAt: Date().formatted(.iso8601)], contentSHA256: [])
+        try store.putManifest(of: record, layout: layout)
     }
 }

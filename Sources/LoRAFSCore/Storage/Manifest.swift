@@ -39,3 +39,12 @@ struct Manifest: StoredJSON, Equatable {
         return LoRARecord(name: name, objectKey: objectKey, size: size, sha256: sha256, uploadedAt: uploaded, kind: kind)
     }
 }
+
+extension ObjectStore {
+    /// Writes (or rewrites, after `mv`) the manifest of `record`.
+    func putManifest(of record: LoRARecord, layout: ObjectLayout) throws {
+        try putObject(key: layout.manifestKey(forObject: record.objectKey),
+                      body: try Manifest(record, workspace: layout.workspace).encoded(),
+                      metadata: [ObjectMetadata.uploadedAt: Date().formatted(.iso8601)], contentSHA256: [])
+    }
+}

@@ -269,8 +269,7 @@ final class WorkspaceSync: @unchecked Sendable {
                 // them in the manifests only) join the log.
                 let mentioned = state.withLock { Set($0.revisions.keys) }.union(snapshot.loras.map(\.name))
                 try publishIsland(before.filter { !mentioned.contains($0.name) && mirror[$0.name] == nil })
-                state.withLock { $0.foldLogAtMount = false }
-                saveState()
+                finishFold(over: before)
                 report.milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
                 lastReport.withLock { $0 = report }
                 logger.notice("catalog rebuilt from the bucket", metadata: ["snapshot": "\(snapshot.cursor)", "entries": "\(report.listed)"])
@@ -305,8 +304,7 @@ final class WorkspaceSync: @unchecked Sendable {
                 state.prune(windowMilliseconds: windowMilliseconds)
             }
             try publishIsland(island)
-            state.withLock { $0.foldLogAtMount = false }
-            saveState()
+            finishFold(over: before)
             var report = Report()
             report.listed = keys.count
             report.applied = rows.count
@@ -315,6 +313,29 @@ final class WorkspaceSync: @unchecked Sendable {
             logger.notice("catalog rebuilt from the bucket", metadata: ["entries": "\(keys.count)", "loras": "\(rows.count)"])
             return report
         }
+    }
+
+    /// After a fold over rows `fsck --rebuild` took from the manifests: where the log
+    /// said otherwise, the bucket is made to say what the log says, so the next fsck
+    /// agrees: a manifest naming another name than the log's (a rename whose rewrite a
+    /// crash cut off) is rewritten, and an object the log removed (a removal a crash cut
+    /// off after its row) waits for its deferred delete.
+    private func finishFold(over before: [LoRARecord]) {
+        if state.withLock({ $0.foldLogAtMount }) {
+            let now = Dictionary(mirror.all.map { ($0.objectKey, $0) }, uniquingKeysWith: { first, _ in first })
+            for old in before {
+                if let current = now[old.objectKey] {
+                    guard current.name != old.name else { continue }
+                    do { try store.putManifest(of: current, layout: layout) } catch {
+                        logger.warning("could not rewrite a manifest; fsck reports it", metadata: ["name": "\(current.name)", "error": "\(error)"])
+                    }
+                } else {
+                    scheduleDelete(old)
+                }
+            }
+        }
+        state.withLock { $0.foldLogAtMount = false }
+        saveState()
     }
 
     /// Rows of this catalog that the log never mentions become this mount's entry.
