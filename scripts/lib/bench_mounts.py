@@ -1,7 +1,6 @@
 """The driver of scripts/bench-mounts: see there for what it measures."""
 from __future__ import annotations
 
-import json
 import os
 import random
 import sqlite3
@@ -15,11 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "scripts" / "lib"))
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 import loragen  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
+from benchkit import log, seed_snapshot  # noqa: E402
 import pgcluster  # noqa: E402
 
 BIN, WORK = sys.argv[1], Path(sys.argv[2])
@@ -30,10 +31,6 @@ SAMPLES = int(os.environ.get("LORAFS_BENCH_SAMPLES", "20"))
 S3 = boto3.client("s3", endpoint_url=ENDPOINT, config=Config(s3={"addressing_style": "path"}))
 BUCKET = "bench-mounts"
 S3.create_bucket(Bucket=BUCKET)
-
-
-def log(text):
-    print(f"==> {text}", file=sys.stderr, flush=True)
 
 
 class Mount:
@@ -177,18 +174,6 @@ def propagation(catalog_args, label):
     return statistics.median(times), times[-1]
 
 
-def seed_snapshot(workspace, count):
-    """A workspace of `count` LoRAs as a snapshot in the bucket (objects not needed for listing)."""
-    now_ms = int(time.time() * 1000)
-    cursor = f"{now_ms - 1000:013d}-000000000000-00000001"
-    loras = [{"name": f"lora-{i:06d}.safetensors", "object_key": f"workspaces/{workspace}/loras/{uuid.UUID(int=i)}.safetensors",
-              "size": 16384, "sha256": "%064x" % i, "uploaded_at": 1.7e9 + i, "kind": "safetensors",
-              "has_image_cross_attention": False} for i in range(count)]
-    body = json.dumps({"version": 1, "workspace": workspace, "cursor": cursor, "revisions": {}, "applied": [],
-                       "loras": loras}).encode()
-    S3.put_object(Bucket=BUCKET, Key=f"workspaces/{workspace}/snapshots/{cursor}.json", Body=body)
-
-
 def ls_times(m):
     """`ls -l` of the mount: the first after mounting, then warm (the median of three)."""
     def once():
@@ -202,7 +187,7 @@ def ls_times(m):
 def big_workspace(pg):
     workspace = f"big-{uuid.uuid4().hex[:6]}"
     log(f"seeding a workspace of {LORAS} LoRAs (a snapshot in the bucket)")
-    seed_snapshot(workspace, LORAS)
+    seed_snapshot(S3, BUCKET, workspace, LORAS)
     # In HTTP mode, with no faults asked for, the fault proxy only forwards and counts requests.
     host, port = ENDPOINT.split("//")[1].split(":")
     proxy = FaultProxy(host, int(port), http=True)

@@ -117,10 +117,12 @@ build_lorafs() {
     echo "$LORAFS_BIN"
 }
 
+# start_seaweed DATA_DIR [--tls] [--metrics] (see Tests/e2e/seaweed.py)
 start_seaweed() {
     local dir="${1:?start_seaweed DATA_DIR}"
+    shift
     local exports
-    exports="$("$VPY" "$E2E_DIR/seaweed.py" start "$dir")" || die "SeaweedFS failed to start (log: $dir/weed.log)"
+    exports="$("$VPY" "$E2E_DIR/seaweed.py" start "$dir" "$@")" || die "SeaweedFS failed to start (log: $dir/weed.log)"
     eval "$exports"
     SEAWEED_DIR="$LORAFS_SEAWEED_DIR"
     SEAWEED_PID="$LORAFS_SEAWEED_PID"
