@@ -51,6 +51,7 @@ class SeaweedServer:
     https_endpoint: str = ""
     ca_file: str = ""
     metrics_url: str = ""
+    master_url: str = ""
 
     def env(self) -> dict[str, str]:
         return {
@@ -63,6 +64,7 @@ class SeaweedServer:
             "LORAFS_SEAWEED_DIR": self.data_dir,
             **({"LORAFS_S3_HTTPS_ENDPOINT": self.https_endpoint, "LORAFS_S3_CA": self.ca_file} if self.https_endpoint else {}),
             **({"LORAFS_S3_METRICS": self.metrics_url} if self.metrics_url else {}),
+            **({"LORAFS_SEAWEED_MASTER": self.master_url} if self.master_url else {}),
         }
 
     def client(self):
@@ -177,7 +179,8 @@ def start(data_dir: str | os.PathLike, timeout: float = 60.0, attempts: int = 3,
                                access_key, secret_key, proc.pid,
                                https_endpoint=f"https://127.0.0.1:{ports['s3.port.https']}" if tls else "",
                                ca_file=str(cert) if tls else "",
-                               metrics_url=f"http://127.0.0.1:{ports['metricsPort']}/metrics" if metrics else "")
+                               metrics_url=f"http://127.0.0.1:{ports['metricsPort']}/metrics" if metrics else "",
+                               master_url=f"http://127.0.0.1:{ports['master.port']}")
         (data / "server.json").write_text(json.dumps(asdict(server)))
         client = server.client()
         deadline = time.monotonic() + timeout

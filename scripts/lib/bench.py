@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -67,6 +68,14 @@ def sha256_file(path) -> str:
         while chunk := f.read(8 * MIB):
             h.update(chunk)
     return h.hexdigest()
+
+
+def vacuum():
+    """Has SeaweedFS reclaim what deleted objects hold (it keeps it until a vacuum)."""
+    try:
+        urllib.request.urlopen(os.environ["LORAFS_SEAWEED_MASTER"] + "/vol/vacuum?garbageThreshold=0.01", timeout=600).read()
+    except Exception as e:  # only disk space is at stake
+        log(f"vacuum failed: {e}")
 
 
 def wait_until(predicate, timeout, interval=0.02):
@@ -540,10 +549,11 @@ def report():
         for r in group:
             wall = r.get("wall")
             first = r.get("first")
-            shown = (f"{first * 1000:.0f}/" if first is not None else "") + (f"{wall * 1000:.0f} ms" if wall is not None and wall < 10 and first is not None else
-                                                                              f"{wall:.2f} s" if wall is not None else "-")
-            if first is not None and wall is None:
-                shown = f"{first * 1000:.0f} ms"
+            def seconds(v):
+                return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
+            shown = seconds(wall) if wall is not None else "-"
+            if first is not None:
+                shown = f"{first * 1000:.0f}/{wall * 1000:.0f} ms" if wall is not None else seconds(first)
             fmt = lambda v, f: (f.format(v) if isinstance(v, (int, float)) and v == v else "")  # noqa: E731
             print(f"{workload:<44} {r['tool']:<44} {shown:>9} {fmt(r.get('mbps'), '{:.0f}'):>7} {fmt(r.get('cpu'), '{:.2f}'):>7} "
                   f"{fmt(r.get('rss'), '{:.0f}'):>8} {fmt(r.get('requests'), '{:.0f}'):>8}  {r.get('note', '')}")
@@ -566,6 +576,7 @@ def main():
         if tool.mounted:
             tool.start()
     copy_in(tools, src, f"copy in {SIZE // MIB} MiB", RUNS)
+    vacuum()
     ceiling_intake(SIZE)
     lorafs = next((t for t in tools if t.name == "lorafs"), None)
     if lorafs:
@@ -576,6 +587,7 @@ def main():
             s = measure(lorafs, ["cp", str(src), str(lorafs.path(name))])
             cpus.append(s["cpu"])
             os.unlink(lorafs.path(name))
+        vacuum()
         rows.append({"workload": "lorafs daemon CPU, copies 1..10 of one mount", "tool": "lorafs", "wall": None,
                      "note": " ".join(f"{c:.2f}" for c in cpus) + " s"})
     if BIG:
@@ -583,6 +595,7 @@ def main():
         loragen.write_valid(big, BIG, "kohya", seed=2)
         copy_in(tools, big, f"copy in {BIG // MIB} MiB", 1)
         big.unlink()
+        vacuum()
     files = []
     for i in range(20):
         f = WORK / "fifty" / f"f{i:02d}.safetensors"
@@ -590,8 +603,10 @@ def main():
         loragen.write_valid(f, MANY, "kohya", seed=10 + i)
         files.append(f)
     many_files(tools, files, f"20 x {MANY // MIB} MiB, one at a time", 1)
+    vacuum()
     many_files(tools, files, f"20 x {MANY // MIB} MiB, 4 at a time", 4)
     shutil.rmtree(WORK / "fifty")
+    vacuum()
     small_dir = WORK / "small"
     small_dir.mkdir()
     for i in range(SMALL):
