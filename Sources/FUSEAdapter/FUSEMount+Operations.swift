@@ -154,6 +154,12 @@ extension FUSEMount {
         }
         // Answered from memory: the kernel asks for security.capability before every write.
         ops.getxattr = { path, name, value, size in
+            // Only the `user.` namespace exists here. Saying so (EOPNOTSUPP, what the kernel
+            // answers for a namespace a filesystem has no handler for) rather than ENODATA
+            // lets `ls -l` stop asking: coreutils remembers a device that does not support
+            // SELinux labels or ACLs, so the probes of security.selinux and
+            // system.posix_acl_access are one round trip per listing, not two per entry.
+            guard strncmp(name!, "user.", 5) == 0 else { return -EOPNOTSUPP }
             let mount = FUSEMount.current()
             guard let path = String(validatingCString: path!), let name = String(validatingCString: name!),
                   let text = mount.filesystem.extendedAttribute(path: path, name: name) else {

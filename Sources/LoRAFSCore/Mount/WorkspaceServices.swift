@@ -33,7 +33,7 @@ final class WorkspaceServices: Sendable {
         mirror = try CatalogMirror(catalog: catalog)
         uploads = WorkerPool(name: "lorafs-upload", threads: 8)
         downloads = WorkerPool(name: "lorafs-download", threads: 4)
-        partBuffers = PartBufferPool(capacity: Int(options.partSize), maximumIdle: options.maxPartsInFlight + 2)
+        partBuffers = PartBufferPool(capacity: Int(options.partSize), limit: options.maxPartsInFlight)
         background = BackgroundStorage(logger: logger)
         sync = try WorkspaceSync(options: options, store: store, catalog: catalog, mirror: mirror, logger: logger) {
             [journal, logger] error in

@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// A part's bytes, in memory that is reused from upload to upload.
 final class PartBuffer: @unchecked Sendable {
@@ -17,26 +17,56 @@ final class PartBuffer: @unchecked Sendable {
 /// Reuses part buffers: a fresh 8 MiB allocation per part costs 2,048 page
 /// faults and as many zeroed pages (a fifth of the daemon's CPU on a 1 GiB copy),
 /// and freed buffers kept by malloc made RSS creep from copy to copy.
-final class PartBufferPool: Sendable {
-    private let idle = Mutex<[PartBuffer]>([])
+///
+/// It also bounds the daemon's memory: at most `limit` buffers exist at once, for
+/// all the files being uploaded together (four parallel copies took 258 MiB when
+/// the bound was per file). `take()` waits its turn, first come first served, so
+/// every file's upload moves while others share the budget.
+final class PartBufferPool: @unchecked Sendable {
     private let capacity: Int
-    private let maximumIdle: Int
+    private let limit: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var idle: [PartBuffer] = []
+    private var outstanding = 0
+    private var nextTicket = 0
+    private var serving = 0
 
-    init(capacity: Int, maximumIdle: Int) {
+    init(capacity: Int, limit: Int) {
         self.capacity = capacity
-        self.maximumIdle = maximumIdle
+        self.limit = max(1, limit)
     }
 
+    /// A buffer, once fewer than `limit` are out and the callers before this one were served.
     func take() -> PartBuffer {
-        if let buffer = idle.withLock({ $0.popLast() }) {
-            buffer.count = 0
-            return buffer
+        condition.lock()
+        let ticket = nextTicket
+        nextTicket += 1
+        while serving != ticket || outstanding >= limit { condition.wait() }
+        serving += 1
+        outstanding += 1
+        let reused = idle.popLast()
+        condition.broadcast()
+        condition.unlock()
+        if let reused {
+            reused.count = 0
+            return reused
         }
         return PartBuffer(capacity: capacity)
     }
 
     func give(_ buffer: PartBuffer) {
-        guard buffer.storage.count == capacity else { return }
-        idle.withLock { if $0.count < maximumIdle { $0.append(buffer) } }
+        condition.lock()
+        outstanding -= 1
+        if buffer.storage.count == capacity { idle.append(buffer) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Buffers handed out and not yet given back.
+    var inUse: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return outstanding
     }
 }

@@ -60,6 +60,25 @@ struct SyncState: StoredJSON {
         try state.save(to: path)
     }
 
+    /// After loading: the state is saved lazily (`WorkspaceSync.stateChanged`), so keys
+    /// issued since the last save may be missing from it. The outbox holds the ones not
+    /// yet published; the sequence also jumps by more than a second's worth of changes,
+    /// so no key is ever issued twice by this state directory.
+    mutating func resumeKeys(after pending: [LogKey]) {
+        for key in pending where key.mount == mount {
+            clock = max(clock, key.milliseconds)
+            sequence = max(sequence, key.sequence)
+        }
+        sequence += Self.sequenceJumpAtLoad
+        if sequence > 90_000_000 {
+            // Eight digits wide: start again at 0 past every millisecond used.
+            sequence = 0
+            clock = max(clock, Int64(Date().timeIntervalSince1970 * 1000)) + 1000
+        }
+    }
+
+    static let sequenceJumpAtLoad = 10_000
+
     /// Forgets what is older than the window before the cursor: an entry older
     /// than that is never listed again, so none of it can matter.
     mutating func prune(windowMilliseconds: Int64) {
