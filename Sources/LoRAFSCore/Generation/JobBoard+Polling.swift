@@ -51,11 +51,7 @@ extension JobBoard {
     private func claim(_ name: String) -> JobRecord? {
         let lease: JobLease
         do { lease = try catalog.leaseJob(named: name, to: mountID, seconds: options.jobLease) } catch CatalogError.notFound {
-            state.withLock { polling in
-                polling.jobs[name] = nil
-                polling.schedule[name] = nil
-                polling.held.remove(name)
-            }
+            state.withLock { $0.forget(name) }
             return nil
         } catch {
             logger.warning("cannot claim the job in the catalog; retrying", metadata: ["job": "\(name)", "error": "\(error)"])

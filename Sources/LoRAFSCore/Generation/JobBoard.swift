@@ -32,6 +32,13 @@ final class JobBoard: @unchecked Sendable {
         /// Jobs whose lease this mount held at its last claim.
         var held: Set<String> = []
         var stopped = false
+
+        /// A job gone (removed here, or from the shared catalog): nothing of it stays.
+        mutating func forget(_ name: String) {
+            jobs[name] = nil
+            schedule[name] = nil
+            held.remove(name)
+        }
     }
 
     let state: Mutex<Polling>
@@ -65,11 +72,7 @@ final class JobBoard: @unchecked Sendable {
         }
         state.withLock { polling in
             let names = Set(rows.map(\.name))
-            for name in polling.jobs.keys where !names.contains(name) {
-                polling.jobs[name] = nil
-                polling.schedule[name] = nil
-                polling.held.remove(name)
-            }
+            for name in polling.jobs.keys where !names.contains(name) { polling.forget(name) }
             // The jobs this mount polls are its to write: its state of them is the latest.
             for row in rows where !polling.held.contains(row.name) {
                 polling.jobs[row.name] = row
@@ -158,11 +161,7 @@ final class JobBoard: @unchecked Sendable {
         }
         if let key = record.outputKey { try? store.deleteObject(key: key) }
         do { try catalog.deleteJob(named: name) } catch { throw .failed("jobs/\(name)", .forgetJob, error) }
-        state.withLock {
-            $0.jobs[name] = nil
-            $0.schedule[name] = nil
-            $0.held.remove(name)
-        }
+        state.withLock { $0.forget(name) }
         logger.info("job removed", metadata: ["job": "\(name)"])
     }
 
