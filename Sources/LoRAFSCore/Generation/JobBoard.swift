@@ -74,10 +74,14 @@ final class JobBoard: @unchecked Sendable {
             let names = Set(rows.map(\.name))
             for name in polling.jobs.keys where !names.contains(name) { polling.forget(name) }
             // The jobs this mount polls are its to write: its state of them is the latest.
+            // A job seen for the first time was just submitted, and its submitter takes
+            // its lease right after the insert: this mount looks again later. A known
+            // job (released by a mount that unmounted) is tried at once.
             for row in rows where !polling.held.contains(row.name) {
+                let known = polling.jobs[row.name] != nil
                 polling.jobs[row.name] = row
                 polling.schedule[row.name] = BackendState(rawValue: row.state)?.isActive == true
-                    ? (Date(), options.pollInterval) : nil
+                    ? (Date().addingTimeInterval(known ? 0 : options.jobLease / 2), options.pollInterval) : nil
             }
         }
         wake()
