@@ -55,6 +55,10 @@ public final class CurlEasyHandle: @unchecked Sendable {
             lorafs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond),
             lorafs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds),
             lorafs_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, options.totalTimeoutMilliseconds),
+            // HTTP/1.1 on every connection: libcurl 7.88 offers h2 over TLS, and an h2 upload that waits
+            // on the server's flow-control window spins in poll (13 s of CPU per GiB copied over HTTPS,
+            // against 2 s over HTTP/1.1). S3 speaks HTTP/1.1; parallelism comes from connections.
+            lorafs_curl_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1)),
             lorafs_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1),
             lorafs_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1),
             lorafs_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
