@@ -15,6 +15,8 @@ static inline int lorafs_mallopt(int param, int value) { return mallopt(param, v
 static inline int lorafs_m_mmap_threshold(void) { return M_MMAP_THRESHOLD; }
 /// M_ARENA_MAX: the most malloc arenas glibc creates.
 static inline int lorafs_m_arena_max(void) { return M_ARENA_MAX; }
+/// M_TRIM_THRESHOLD: free memory at the top of a heap kept before it is returned.
+static inline int lorafs_m_trim_threshold(void) { return M_TRIM_THRESHOLD; }
 
 /// POSIX_SPAWN_SETSID (glibc >= 2.26) is defined only under _GNU_SOURCE, which
 /// the Glibc module may have been built without; the value is fixed ABI.

@@ -37,7 +37,9 @@ public final class CurlEasyHandle: @unchecked Sendable {
             }
             var status = 0
             _ = lorafs_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-            return .success(HTTPResponse(status: status, headers: transfer.responseHeaders, body: transfer.responseBody))
+            var response = HTTPResponse(status: status, headers: transfer.responseHeaders, body: transfer.responseBody)
+            response.sinkCount = transfer.sinkCount
+            return .success(response)
         }
     }
 

@@ -7,6 +7,10 @@ final class CurlTransfer {
     private let body: UnsafeRawBufferPointer?
     private var bodyOffset = 0
     private let responseLimit: Int
+    private let sink: UnsafeMutableRawBufferPointer?
+    private(set) var sinkCount = 0
+    /// The status of the response being received (a 100 Continue is followed by the real one).
+    private var status = 0
     private(set) var responseBody: [UInt8] = []
     private(set) var responseHeaders: [(name: String, value: String)] = []
     /// Set when the response grew past `responseLimit` and the transfer was aborted.
@@ -15,7 +19,8 @@ final class CurlTransfer {
     init(request: HTTPRequest) {
         body = request.body
         responseLimit = request.responseLimit
-        if let expected = request.expectedResponseSize {
+        sink = request.responseSink
+        if sink == nil, let expected = request.expectedResponseSize {
             responseBody.reserveCapacity(min(expected, responseLimit))
         }
     }
@@ -61,6 +66,15 @@ final class CurlTransfer {
 
     private func appendBody(_ data: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {
         guard let data, length > 0 else { return 0 }
+        if let sink, (200..<300).contains(status) {
+            guard sinkCount + length <= sink.count else {
+                exceededLimit = true
+                return 0
+            }
+            (sink.baseAddress! + sinkCount).copyMemory(from: data, byteCount: length)
+            sinkCount += length
+            return length
+        }
         guard responseBody.count + length <= responseLimit else {
             exceededLimit = true
             return 0  // makes libcurl stop with CURLE_WRITE_ERROR
@@ -78,11 +92,13 @@ final class CurlTransfer {
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             responseHeaders.removeAll()  // a new response (after 100 Continue, say) starts over
+            let fields = line.split(separator: " ", maxSplits: 2)
+            status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
             responseHeaders.append((name, value))
-            if name == "content-length", let size = Int(value), size <= responseLimit, responseBody.isEmpty {
+            if name == "content-length", sink == nil, let size = Int(value), size <= responseLimit, responseBody.isEmpty {
                 responseBody.reserveCapacity(size)
             }
         }

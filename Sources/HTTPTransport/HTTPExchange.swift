@@ -10,6 +10,10 @@ public struct HTTPRequest {
     public var responseLimit: Int
     /// Bytes to reserve for the response body up front (a ranged GET knows its size).
     public var expectedResponseSize: Int?
+    /// Where a 2xx response's body goes instead of ``HTTPResponse/body`` (from its start; a body longer
+    /// than the sink aborts the transfer). Borrowed like `body`: a reused buffer saves the page faults
+    /// and zeroing of a fresh allocation per ranged GET.
+    public var responseSink: UnsafeMutableRawBufferPointer?
 
     public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer? = nil,
                 responseLimit: Int = 64 << 20, expectedResponseSize: Int? = nil) {
@@ -28,6 +32,8 @@ public struct HTTPResponse: Sendable {
     /// Header names lowercased, in arrival order.
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// Bytes written to the request's ``HTTPRequest/responseSink`` (0 without one).
+    public var sinkCount = 0
 
     /// The last value of header `name` (lowercase).
     public func header(_ name: String) -> String? { headers.last { $0.name == name }?.value }

@@ -58,6 +58,24 @@ extension S3Client {
         return response.body
     }
 
+    /// Reads the bytes `range` of an object into `buffer` (at least `range.count` bytes), without an
+    /// allocation per call. Returns how many arrived (fewer at the end of the object).
+    public func getObject(key: String, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws(S3Error) -> Int {
+        guard !range.isEmpty else { return 0 }
+        guard buffer.count >= range.count else {
+            throw S3Error(code: "InvalidArgument", message: "buffer of \(buffer.count) bytes for a range of \(range.count)",
+                          operation: "GetObject", key: key)
+        }
+        var operation = S3Operation(name: "GetObject", method: "GET", key: key)
+        operation.headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
+        operation.responseSink = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.count)])
+        let response = try send(operation)
+        if response.status == 200 && range.lowerBound != 0 {
+            throw S3Error(status: 200, message: "server ignored the Range header", operation: "GetObject", key: key)
+        }
+        return response.sinkCount
+    }
+
     /// Size, ETag and user metadata of an object; nil if there is no such key.
     public func headObject(key: String) throws(S3Error) -> ObjectInfo? {
         var operation = S3Operation(name: "HeadObject", method: "HEAD", key: key)

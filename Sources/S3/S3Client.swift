@@ -54,6 +54,8 @@ struct S3Operation {
     var payloadHash = SigV4Signer.emptyPayloadHash
     var responseLimit = 16 << 20
     var expectedResponseSize: Int?
+    /// A 2xx body goes here (``HTTPRequest/responseSink``).
+    var responseSink: UnsafeMutableRawBufferPointer?
     /// False for requests that must not run twice (CreateMultipartUpload): retried only if never sent.
     var idempotent = true
     /// Statuses that are not errors besides 2xx (404 for HEAD, say).
@@ -78,9 +80,10 @@ extension S3Client {
                 method: operation.method, path: target.path, query: operation.query,
                 headers: [("host", target.hostHeader)] + operation.headers, payloadHash: operation.payloadHash,
                 date: Date())
-            let request = HTTPRequest(
+            var request = HTTPRequest(
                 method: operation.method, url: url, headers: operation.headers + signed.headers, body: body,
                 responseLimit: operation.responseLimit, expectedResponseSize: operation.expectedResponseSize)
+            request.responseSink = operation.responseSink
             var options = transportOptions
             options.totalTimeoutMilliseconds = max(1, Int((deadline - ContinuousClock.now) / .milliseconds(1)))
             let result = pool.withHandle { $0.perform(request, options: options) }

@@ -35,6 +35,28 @@ struct ObjectIntegrationTests {
         #expect(missing?.code == "NoSuchKey")
     }
 
+    @Test("a ranged get into a caller's buffer: the bytes, the count at the end of the object, errors not written into it")
+    func rangedGetIntoABuffer() throws {
+        let client = try IntegrationServer().client()
+        let key = IntegrationServer.uniquePrefix("sink") + "x.bin"
+        let body = IntegrationServer.bytes(100_000)
+        try client.putObject(key: key, body: body, contentSHA256: Digest.sha256(body))
+        var buffer = [UInt8](repeating: 0xEE, count: 20_000)
+        let n = try buffer.withUnsafeMutableBytes { try client.getObject(key: key, range: 1000..<21_000, into: $0) }
+        #expect(n == 20_000 && buffer == Array(body[1000..<21_000]))
+        buffer = [UInt8](repeating: 0xEE, count: 20_000)
+        let tail = try buffer.withUnsafeMutableBytes { try client.getObject(key: key, range: 95_000..<115_000, into: $0) }
+        #expect(tail == 5_000 && Array(buffer[0..<5_000]) == Array(body[95_000...]))
+        #expect(buffer[5_000...].allSatisfy { $0 == 0xEE })
+        buffer = [UInt8](repeating: 0xEE, count: 20_000)
+        let missing = #expect(throws: S3Error.self) {
+            try buffer.withUnsafeMutableBytes { try client.getObject(key: key + ".gone", range: 0..<20_000, into: $0) }
+        }
+        #expect(missing?.code == "NoSuchKey")  // the error document was read, not sunk
+        #expect(buffer.allSatisfy { $0 == 0xEE })
+        try client.deleteObject(key: key)
+    }
+
     @Test("a body that does not match its SHA-256 is refused with BadDigest")
     func checksumMismatch() throws {
         let client = try IntegrationServer().client()

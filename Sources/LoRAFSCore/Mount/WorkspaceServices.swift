@@ -18,6 +18,8 @@ final class WorkspaceServices: Sendable {
     let uploads: WorkerPool
     let downloads: WorkerPool
     let partBuffers: PartBufferPool
+    /// The read budget: chunks of stored objects being read, for all open files together.
+    let readBuffers: PartBufferPool
     /// Deletes and manifest rewrites that `rm` and `mv` do not wait for.
     let background: BackgroundStorage
     /// The bucket's change log: what this mount changes goes there, what others change comes from there.
@@ -34,6 +36,7 @@ final class WorkspaceServices: Sendable {
         uploads = WorkerPool(name: "lorafs-upload", threads: 8)
         downloads = WorkerPool(name: "lorafs-download", threads: 4)
         partBuffers = PartBufferPool(capacity: Int(options.partSize), limit: options.maxPartsInFlight)
+        readBuffers = PartBufferPool(capacity: 8 << 20, limit: 8)
         background = BackgroundStorage(logger: logger)
         sync = try WorkspaceSync(options: options, store: store, catalog: catalog, mirror: mirror, logger: logger) {
             [journal, logger] error in

@@ -13,6 +13,8 @@ public protocol ObjectStore: Sendable {
     func abortMultipartUpload(key: String, uploadID: String) throws
     func listMultipartUploads(prefix: String) throws -> [(key: String, uploadID: String)]
     func getObject(key: String, range: Range<UInt64>) throws -> [UInt8]
+    /// The bytes `range` into `buffer` (at least `range.count` long); how many arrived.
+    func getObject(key: String, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
     func deleteObject(key: String) throws
     /// A presigned GET URL (SigV4 query signing) valid for `seconds`.
     func presignedGetURL(key: String, expiresIn seconds: Int) throws -> String
@@ -24,4 +26,15 @@ public protocol ObjectStore: Sendable {
     func listObjects(prefix: String, startAfter: String) throws -> [(key: String, size: UInt64)]
     /// An object's user metadata (without the `x-amz-meta-` prefix), nil if it does not exist.
     func metadata(of key: String) throws -> [String: String]?
+}
+
+extension ObjectStore {
+    /// Through the array form, for stores without a buffer path of their own.
+    public func getObject(key: String, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let bytes = try getObject(key: key, range: range)
+        let count = min(bytes.count, buffer.count)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        return count
+    }
 }

@@ -23,7 +23,8 @@ final class PartBuffer: @unchecked Sendable {
 /// the bound was per file). `take()` waits its turn, first come first served, so
 /// every file's upload moves while others share the budget.
 final class PartBufferPool: @unchecked Sendable {
-    private let capacity: Int
+    /// The size of each buffer.
+    let capacity: Int
     private let limit: Int
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -55,6 +56,26 @@ final class PartBufferPool: @unchecked Sendable {
         return PartBuffer(capacity: capacity)
     }
 
+    /// A buffer now if one is free and nobody is waiting for one; nil otherwise (a read-ahead that can
+    /// wait for another time).
+    func tryTake() -> PartBuffer? {
+        condition.lock()
+        guard serving == nextTicket, outstanding < limit else {
+            condition.unlock()
+            return nil
+        }
+        nextTicket += 1
+        serving += 1
+        outstanding += 1
+        let reused = idle.popLast()
+        condition.unlock()
+        if let reused {
+            reused.count = 0
+            return reused
+        }
+        return PartBuffer(capacity: capacity)
+    }
+
     func give(_ buffer: PartBuffer) {
         condition.lock()
         outstanding -= 1
@@ -69,4 +90,19 @@ final class PartBufferPool: @unchecked Sendable {
         defer { condition.unlock() }
         return outstanding
     }
+}
+
+/// A buffer that goes back to its pool when the last reference to it goes: a
+/// cached chunk evicted while another thread still copies out of it is returned
+/// only once that copy is done. Without a pool it is plain memory, freed then.
+final class LeasedBuffer: @unchecked Sendable {
+    let buffer: PartBuffer
+    private let pool: PartBufferPool?
+
+    init(_ buffer: PartBuffer, from pool: PartBufferPool?) {
+        self.buffer = buffer
+        self.pool = pool
+    }
+
+    deinit { pool?.give(buffer) }
 }

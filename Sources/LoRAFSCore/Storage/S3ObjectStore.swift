@@ -70,6 +70,10 @@ public struct S3ObjectStore: ObjectStore {
         try client.getObject(key: key, range: range)
     }
 
+    public func getObject(key: String, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try client.getObject(key: key, range: range, into: buffer)
+    }
+
     public func deleteObject(key: String) throws {
         try client.deleteObject(key: key)
     }

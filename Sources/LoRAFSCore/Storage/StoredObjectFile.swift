@@ -14,7 +14,8 @@ final class StoredObjectFile: OpenFile {
     init(key: String, size: UInt64, subject: String, services: WorkspaceServices, writeRefusal: FSError.Failure? = nil,
          attributes: FileAttributes? = nil) {
         self.attributes = attributes
-        reader = ObjectReader(key: key, size: size, store: services.store, pool: services.downloads)
+        reader = ObjectReader(key: key, size: size, store: services.store, pool: services.downloads,
+                              buffers: services.readBuffers)
         self.subject = subject
         self.services = services
         self.writeRefusal = writeRefusal
