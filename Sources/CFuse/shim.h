@@ -39,6 +39,7 @@ static inline int lorafs_fuse_loop_mt(struct fuse *f, unsigned int max_threads, 
 
 /// The capability bit for O_TRUNC handled by `open` (a macro in fuse_common.h).
 static inline unsigned int lorafs_cap_atomic_o_trunc(void) { return FUSE_CAP_ATOMIC_O_TRUNC; }
+static inline unsigned int lorafs_cap_readdirplus_auto(void) { return FUSE_CAP_READDIRPLUS_AUTO; }
 static inline unsigned int lorafs_fallocate_keep_size(void) { return 0x01; /* FALLOC_FL_KEEP_SIZE */ }
 #endif
 

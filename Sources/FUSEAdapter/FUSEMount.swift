@@ -15,6 +15,7 @@ public final class FUSEMount: @unchecked Sendable {
     let options: [String]
     let logger: Logger
     let owner = (uid: getuid(), gid: getgid())
+    let listings = DirectoryListings()
 
     /// - Parameters:
     ///   - options: `-o` options for libfuse (`fsname=...`, user-supplied ones).
