@@ -88,6 +88,27 @@ def _rst(*socks):
             pass
 
 
+def pump(src: socket.socket, dst: socket.socket, hold=lambda: None):
+    """Copies bytes from `src` to `dst` until either side closes, then shuts both down;
+    `hold()` runs before each read and each write (a stalled proxy waits in it)."""
+    try:
+        while True:
+            hold()
+            data = src.recv(65536)
+            if not data:
+                break
+            hold()
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class FaultProxy:
     MODES = ("pass", "stall", "refuse")
 
@@ -185,22 +206,7 @@ class FaultProxy:
             time.sleep(0.05)  # hold the bytes: the peer sees a server that stopped answering
 
     def _pump(self, src: socket.socket, dst: socket.socket):
-        try:
-            while True:
-                self._hold()
-                data = src.recv(65536)
-                if not data:
-                    break
-                self._hold()
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        pump(src, dst, hold=self._hold)
 
     # --- HTTP mode ------------------------------------------------------------
 

@@ -8,7 +8,6 @@ flow-control window (13 s of CPU per GiB copied), so lorafs must never offer it.
 """
 from __future__ import annotations
 
-import os
 import socket
 import ssl
 import threading
@@ -18,6 +17,7 @@ import pytest
 
 import loragen
 import seaweed
+from faultproxy import pump
 from conftest import run, sha256_file, wait_until
 
 MIB = 1 << 20
@@ -61,22 +61,8 @@ class TLSFront:
         with self.lock:
             self.chosen.append(client.selected_alpn_protocol())
         server = socket.create_connection(self.upstream)
-        threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
-        self._pump(client, server)
-
-    @staticmethod
-    def _pump(src, dst):
-        try:
-            while data := src.recv(1 << 16):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        threading.Thread(target=pump, args=(server, client), daemon=True).start()
+        pump(client, server)
 
     def close(self):
         self.listener.close()
