@@ -1,5 +1,6 @@
 import Foundation
 import Hashing
+import HTTPTransport
 
 extension S3Client {
     /// Uploads a whole object in one request (up to 5 GiB; use multipart above a few dozen MiB).
@@ -43,19 +44,11 @@ extension S3Client {
     /// Reads an object, or the bytes `range` of it (end exclusive). A range past the end of the object
     /// gives the bytes that exist; a range starting past the end fails with 416 `InvalidRange`.
     public func getObject(key: String, range: Range<UInt64>? = nil) throws(S3Error) -> [UInt8] {
-        var operation = S3Operation(name: "GetObject", method: "GET", key: key)
-        operation.responseLimit = Int.max
-        if let range {
-            guard !range.isEmpty else { return [] }
-            operation.headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
-            operation.responseLimit = Int(clamping: range.count)
-            operation.expectedResponseSize = Int(clamping: range.count)
-        }
-        let response = try send(operation)
-        if range != nil && response.status == 200 && range?.lowerBound != 0 {
-            throw S3Error(status: 200, message: "server ignored the Range header", operation: "GetObject", key: key)
-        }
-        return response.body
+        if let range, range.isEmpty { return [] }
+        return try get(key: key, range: range) { operation in
+            operation.responseLimit = range.map { Int(clamping: $0.count) } ?? Int.max
+            operation.expectedResponseSize = range.map { Int(clamping: $0.count) }
+        }.body
     }
 
     /// Reads the bytes `range` of an object into `buffer` (at least `range.count` bytes), without an
@@ -66,14 +59,21 @@ extension S3Client {
             throw S3Error(code: "InvalidArgument", message: "buffer of \(buffer.count) bytes for a range of \(range.count)",
                           operation: "GetObject", key: key)
         }
+        return try get(key: key, range: range) { operation in
+            operation.responseSink = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.count)])
+        }.sinkCount
+    }
+
+    /// A GET of `range` (nil: the whole object), refusing a 200 that ignored a Range not starting at 0.
+    private func get(key: String, range: Range<UInt64>?, _ adjust: (inout S3Operation) -> Void) throws(S3Error) -> HTTPResponse {
         var operation = S3Operation(name: "GetObject", method: "GET", key: key)
-        operation.headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
-        operation.responseSink = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.count)])
+        if let range { operation.headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")] }
+        adjust(&operation)
         let response = try send(operation)
-        if response.status == 200 && range.lowerBound != 0 {
+        if let range, response.status == 200, range.lowerBound != 0 {
             throw S3Error(status: 200, message: "server ignored the Range header", operation: "GetObject", key: key)
         }
-        return response.sinkCount
+        return response
     }
 
     /// Size, ETag and user metadata of an object; nil if there is no such key.

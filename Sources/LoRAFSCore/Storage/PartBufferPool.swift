@@ -44,16 +44,10 @@ final class PartBufferPool: @unchecked Sendable {
         let ticket = nextTicket
         nextTicket += 1
         while serving != ticket || outstanding >= limit { condition.wait() }
-        serving += 1
-        outstanding += 1
-        let reused = idle.popLast()
+        let reused = handOut()
         condition.broadcast()
         condition.unlock()
-        if let reused {
-            reused.count = 0
-            return reused
-        }
-        return PartBuffer(capacity: capacity)
+        return prepared(reused)
     }
 
     /// A buffer now if one is free and nobody is waiting for one; nil otherwise (a read-ahead that can
@@ -65,15 +59,23 @@ final class PartBufferPool: @unchecked Sendable {
             return nil
         }
         nextTicket += 1
+        let reused = handOut()
+        condition.unlock()
+        return prepared(reused)
+    }
+
+    /// Counts a buffer out to the ticket being served (lock held); an idle one if there is one.
+    private func handOut() -> PartBuffer? {
         serving += 1
         outstanding += 1
-        let reused = idle.popLast()
-        condition.unlock()
-        if let reused {
-            reused.count = 0
-            return reused
-        }
-        return PartBuffer(capacity: capacity)
+        return idle.popLast()
+    }
+
+    /// The reused buffer emptied, or a new one (outside the lock: allocating 8 MiB takes a while).
+    private func prepared(_ reused: PartBuffer?) -> PartBuffer {
+        guard let reused else { return PartBuffer(capacity: capacity) }
+        reused.count = 0
+        return reused
     }
 
     func give(_ buffer: PartBuffer) {
